@@ -1,0 +1,228 @@
+//! The streaming STFT analyzer: everything is sized in [`Analyzer::new`], so feeding samples
+//! afterwards never allocates and it can run on the audio thread.
+
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use super::FrameConfig;
+use super::spectral;
+
+/// What one analysis frame says about the audio: small, `Copy`, no heap, so it can cross a
+/// lock-free channel from the audio thread.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FrameSummary {
+    /// Start of the frame in seconds since the analyzer was created or reset.
+    pub time_seconds: f64,
+    /// Un-windowed RMS level of the frame in dBFS (-160 for digital silence).
+    pub rms_dbfs: f32,
+    /// Zero crossings per second: independent of the sample rate.
+    pub zcr_hz: f32,
+    /// Spectral centroid in Hz (0 for a silent frame).
+    pub centroid_hz: f32,
+}
+
+/// Cuts a mono stream into overlapping Hann-windowed frames and describes each one.
+///
+/// Frame `i` covers samples `[i * hop, i * hop + frame_len)` of the stream, the alignment of
+/// librosa's `center=False`.
+pub struct Analyzer {
+    sample_rate: f32,
+    config: FrameConfig,
+    fft: Arc<dyn RealToComplex<f32>>,
+    window: Vec<f32>,
+    /// The last `frame_len` samples; the oldest one sits at `ring_pos`.
+    ring: Vec<f32>,
+    ring_pos: usize,
+    /// The current frame in time order, un-windowed.
+    frame: Vec<f32>,
+    fft_input: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    magnitude: Vec<f32>,
+    fft_scratch: Vec<Complex<f32>>,
+    /// Samples still missing before the next frame is complete.
+    until_next_frame: usize,
+    frames_emitted: u64,
+}
+
+impl Analyzer {
+    /// An analyzer with the default frame for `sample_rate`. Allocates: call it off the audio
+    /// thread (in `activate`).
+    pub fn new(sample_rate: f32) -> Self {
+        Self::with_config(sample_rate, FrameConfig::for_sample_rate(sample_rate))
+    }
+
+    pub fn with_config(sample_rate: f32, config: FrameConfig) -> Self {
+        let n = config.frame_len;
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
+        let fft_scratch = fft.make_scratch_vec();
+        let spectrum = fft.make_output_vec();
+        Self {
+            sample_rate,
+            config,
+            window: periodic_hann(n),
+            ring: vec![0.0; n],
+            ring_pos: 0,
+            frame: vec![0.0; n],
+            fft_input: vec![0.0; n],
+            magnitude: vec![0.0; spectrum.len()],
+            spectrum,
+            fft_scratch,
+            fft,
+            until_next_frame: n,
+            frames_emitted: 0,
+        }
+    }
+
+    pub fn config(&self) -> FrameConfig {
+        self.config
+    }
+
+    pub fn sample_rate(&self) -> f32 {
+        self.sample_rate
+    }
+
+    /// Forgets all buffered audio; the next frame starts at time zero.
+    pub fn reset(&mut self) {
+        self.ring.fill(0.0);
+        self.ring_pos = 0;
+        self.until_next_frame = self.config.frame_len;
+        self.frames_emitted = 0;
+    }
+
+    /// Feeds mono samples and calls `emit` for every frame they complete. Real-time safe.
+    /// Non-finite samples are analysed as zeros so they never reach a feature.
+    pub fn process(&mut self, samples: &[f32], mut emit: impl FnMut(FrameSummary)) {
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let take = rest.len().min(self.until_next_frame);
+            let (now, later) = rest.split_at(take);
+            self.push(now);
+            rest = later;
+            self.until_next_frame -= take;
+            if self.until_next_frame == 0 {
+                emit(self.analyze_frame());
+                self.until_next_frame = self.config.hop_len;
+            }
+        }
+    }
+
+    fn push(&mut self, samples: &[f32]) {
+        let n = self.ring.len();
+        // Only the newest `n` samples can be part of a frame.
+        let samples = &samples[samples.len().saturating_sub(n)..];
+        for &x in samples {
+            self.ring[self.ring_pos] = if x.is_finite() { x } else { 0.0 };
+            self.ring_pos += 1;
+            if self.ring_pos == n {
+                self.ring_pos = 0;
+            }
+        }
+    }
+
+    fn analyze_frame(&mut self) -> FrameSummary {
+        let (older, newer) = self.ring.split_at(self.ring_pos);
+        self.frame[..newer.len()].copy_from_slice(newer);
+        self.frame[newer.len()..].copy_from_slice(older);
+
+        for ((input, &x), &w) in self.fft_input.iter_mut().zip(&self.frame).zip(&self.window) {
+            *input = x * w;
+        }
+        self.fft
+            .process_with_scratch(&mut self.fft_input, &mut self.spectrum, &mut self.fft_scratch)
+            .expect("buffers are sized for this FFT in new()");
+        for (m, c) in self.magnitude.iter_mut().zip(&self.spectrum) {
+            *m = c.norm();
+        }
+
+        let n = self.config.frame_len as f32;
+        let summary = FrameSummary {
+            time_seconds: (self.frames_emitted * self.config.hop_len as u64) as f64
+                / f64::from(self.sample_rate),
+            rms_dbfs: spectral::to_dbfs(spectral::rms(&self.frame)),
+            zcr_hz: spectral::zero_crossings(&self.frame) as f32 / n * self.sample_rate,
+            centroid_hz: spectral::centroid(&self.magnitude, self.sample_rate / n),
+        };
+        self.frames_emitted += 1;
+        summary
+    }
+}
+
+/// The periodic Hann window (scipy's `hann(n, sym=False)`, librosa's default).
+fn periodic_hann(n: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| {
+            let phase = std::f64::consts::TAU * i as f64 / n as f64;
+            (0.5 - 0.5 * phase.cos()) as f32
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sine(freq: f32, sample_rate: f32, len: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| (std::f32::consts::TAU * freq * i as f32 / sample_rate).sin() * 0.5)
+            .collect()
+    }
+
+    fn frames(analyzer: &mut Analyzer, samples: &[f32], block: usize) -> Vec<FrameSummary> {
+        let mut out = Vec::new();
+        for chunk in samples.chunks(block) {
+            analyzer.process(chunk, |f| out.push(f));
+        }
+        out
+    }
+
+    #[test]
+    fn frame_count_and_times_follow_center_false_alignment() {
+        let mut analyzer = Analyzer::with_config(44_100.0, FrameConfig::new(2048, 512));
+        let out = frames(&mut analyzer, &vec![0.1; 2048 + 3 * 512 + 100], 333);
+        assert_eq!(out.len(), 4);
+        let expected: Vec<f64> = (0..4).map(|i| (i * 512) as f64 / 44_100.0).collect();
+        assert_eq!(out.iter().map(|f| f.time_seconds).collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
+    fn block_size_does_not_change_the_frames() {
+        let signal = sine(997.0, 48_000.0, 20_000);
+        let reference = frames(&mut Analyzer::new(48_000.0), &signal, signal.len());
+        for block in [1, 7, 64, 512, 4096] {
+            assert_eq!(frames(&mut Analyzer::new(48_000.0), &signal, block), reference);
+        }
+    }
+
+    #[test]
+    fn a_sine_has_its_frequency_as_centroid_and_twice_it_as_zcr() {
+        for rate in [22_050.0, 44_100.0, 96_000.0, 192_000.0] {
+            let out = frames(&mut Analyzer::new(rate), &sine(1000.0, rate, rate as usize), 4096);
+            let last = out.last().unwrap();
+            assert!((last.centroid_hz - 1000.0).abs() < 25.0, "{rate}: {last:?}");
+            assert!((last.zcr_hz - 2000.0).abs() < 50.0, "{rate}: {last:?}");
+            assert!((last.rms_dbfs - (-9.03)).abs() < 0.1, "{rate}: {last:?}");
+        }
+    }
+
+    #[test]
+    fn non_finite_input_yields_finite_features() {
+        let mut signal = sine(440.0, 44_100.0, 8192);
+        for (i, x) in signal.iter_mut().enumerate().step_by(3) {
+            *x = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e-40][i % 4];
+        }
+        for f in frames(&mut Analyzer::new(44_100.0), &signal, 100) {
+            assert!(f.rms_dbfs.is_finite() && f.zcr_hz.is_finite() && f.centroid_hz.is_finite());
+        }
+    }
+
+    #[test]
+    fn reset_restarts_time_and_forgets_audio() {
+        let mut analyzer = Analyzer::new(44_100.0);
+        let signal = sine(440.0, 44_100.0, 10_000);
+        let first = frames(&mut analyzer, &signal, 256);
+        analyzer.reset();
+        assert_eq!(frames(&mut analyzer, &signal, 256), first);
+    }
+}

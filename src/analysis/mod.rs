@@ -1,0 +1,11 @@
+//! Audio analysis with no plugin types in it: the same code runs on the audio thread, in the CLI,
+//! in training and in the tests, so every path sees exactly the same frames.
+
+mod analyzer;
+mod frame_config;
+mod offline;
+mod spectral;
+
+pub use analyzer::{Analyzer, FrameSummary};
+pub use frame_config::FrameConfig;
+pub use offline::{OFFLINE_BLOCK_SIZE, analyze};

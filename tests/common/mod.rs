@@ -1,0 +1,177 @@
+//! A minimal CLAP host over `clack-host` that loads the plugin library the way a DAW does.
+//!
+//! The library under test is the one cargo built for this test run; the dev-dependency on
+//! nice-plug with `assert_process_allocs` makes any allocation inside `process()` abort it.
+
+#![allow(dead_code)] // each test binary uses its own part of the harness
+
+pub mod signals;
+
+use std::ffi::CString;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use clack_host::prelude::*;
+use clack_host::process::StartedPluginAudioProcessor;
+use clap_sys::audio_buffer::clap_audio_buffer;
+
+pub const PLUGIN_ID: &str = "app.track-labeler.track-labeler";
+
+pub struct TestHost;
+pub struct TestHostShared;
+
+impl SharedHandler<'_> for TestHostShared {
+    fn request_restart(&self) {}
+    fn request_process(&self) {}
+    fn request_callback(&self) {}
+}
+
+impl HostHandlers for TestHost {
+    type Shared<'a> = TestHostShared;
+    type MainThread<'a> = ();
+    type AudioProcessor<'a> = ();
+}
+
+/// The plugin library cargo built alongside this test binary (in `target/<profile>/deps`).
+pub fn plugin_library() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let deps = exe.parent().expect("deps folder");
+    let name = format!(
+        "{}track_labeler{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    let path = deps.join(&name);
+    assert!(path.exists(), "{} not built; run the tests through cargo", path.display());
+    path
+}
+
+/// The plugin's entry, loaded once and kept for the whole test process.
+///
+/// Unloading the library while threads that ran plugin code are still alive crashes when those
+/// threads exit (their thread-local destructors point into the unloaded code), so the tests,
+/// like most hosts, keep it loaded.
+pub fn load_entry() -> &'static PluginEntry {
+    static ENTRY: OnceLock<PluginEntry> = OnceLock::new();
+    // SAFETY: the library is our own plugin, built by cargo for this test run.
+    ENTRY.get_or_init(|| unsafe { PluginEntry::load(plugin_library()) }.expect("plugin library loads"))
+}
+
+/// One plugin instance, created on the calling (main) thread.
+pub struct Instance {
+    pub instance: PluginInstance<TestHost>,
+}
+
+impl Instance {
+    pub fn new(entry: &PluginEntry) -> Self {
+        let host_info =
+            HostInfo::new("Track Labeler tests", "Track Labeler", "", "0.1").expect("host info");
+        let id = CString::new(PLUGIN_ID).unwrap();
+        let instance =
+            PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), entry, &id, &host_info)
+                .expect("plugin instantiates");
+        Self { instance }
+    }
+
+    /// Activates at `sample_rate` and starts processing.
+    pub fn start(&mut self, sample_rate: f64, max_block: u32) -> Processor {
+        let config = PluginAudioConfiguration {
+            sample_rate,
+            min_frames_count: 1,
+            max_frames_count: max_block,
+        };
+        let stopped = self.instance.activate(|_, _| (), config).expect("plugin activates");
+        Processor {
+            started: stopped.start_processing().expect("processing starts"),
+            max_block: max_block as usize,
+        }
+    }
+
+    pub fn stop(&mut self, processor: Processor) {
+        self.instance.deactivate(processor.started.stop_processing());
+    }
+}
+
+/// Buffers passed to the plugin, in place (input and output share memory) or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    InPlace,
+    OutOfPlace,
+}
+
+pub struct Processor {
+    pub started: StartedPluginAudioProcessor<TestHost>,
+    max_block: usize,
+}
+
+impl Processor {
+    /// Runs planar `input` through the plugin in blocks of the given sizes (cycled), and returns
+    /// what the plugin wrote to its output.
+    pub fn run(
+        &mut self,
+        input: &[Vec<f32>],
+        block_sizes: &[usize],
+        placement: Placement,
+    ) -> Vec<Vec<f32>> {
+        let len = input[0].len();
+        let mut output: Vec<Vec<f32>> = match placement {
+            Placement::InPlace => input.to_vec(),
+            // Garbage in the output buffers shows whether the plugin really writes them.
+            Placement::OutOfPlace => vec![vec![f32::from_bits(0x7fc0_dead); len]; input.len()],
+        };
+        let mut input = input.to_vec();
+        let mut start = 0;
+        for &block in block_sizes.iter().cycle() {
+            if start >= len {
+                break;
+            }
+            let block = block.clamp(1, self.max_block).min(len - start);
+            let end = start + block;
+            let mut in_ptrs: Vec<*mut f32> =
+                input.iter_mut().map(|c| c[start..end].as_mut_ptr()).collect();
+            let mut out_ptrs: Vec<*mut f32> =
+                output.iter_mut().map(|c| c[start..end].as_mut_ptr()).collect();
+            if placement == Placement::InPlace {
+                out_ptrs.clone_from(&in_ptrs);
+            }
+            self.process_raw(&mut in_ptrs, &mut out_ptrs, block as u32);
+            start = end;
+        }
+        output
+    }
+
+    fn process_raw(&mut self, inputs: &mut [*mut f32], outputs: &mut [*mut f32], frames: u32) {
+        let raw_input = [clap_audio_buffer {
+            data32: inputs.as_mut_ptr(),
+            data64: std::ptr::null_mut(),
+            channel_count: inputs.len() as u32,
+            latency: 0,
+            constant_mask: 0,
+        }];
+        let mut raw_output = [clap_audio_buffer {
+            data32: outputs.as_mut_ptr(),
+            data64: std::ptr::null_mut(),
+            channel_count: outputs.len() as u32,
+            latency: 0,
+            constant_mask: 0,
+        }];
+        // SAFETY: every channel pointer covers `frames` valid samples for this call; input and
+        // output may alias, which CLAP allows (in-place processing).
+        let (audio_in, mut audio_out) = unsafe {
+            (
+                InputAudioBuffers::from_raw_buffers(&raw_input, frames),
+                OutputAudioBuffers::from_raw_buffers(&mut raw_output, frames),
+            )
+        };
+        self.started
+            .process(
+                &audio_in,
+                &mut audio_out,
+                &InputEvents::empty(),
+                &mut OutputEvents::void(),
+                None,
+                None,
+            )
+            .expect("process succeeds");
+    }
+}
