@@ -6,32 +6,52 @@ const ZERO_THRESHOLD: f32 = 1e-10;
 /// Sign changes between consecutive samples of `frame`, with values near zero counted as
 /// positive (librosa's `zero_pos=True`).
 pub fn zero_crossings(frame: &[f32]) -> usize {
+    let negative = |x: f32| u32::from(x < -ZERO_THRESHOLD);
+    // A branch-free sum so the compiler vectorises it.
     frame
-        .windows(2)
-        .filter(|pair| (pair[0] < -ZERO_THRESHOLD) != (pair[1] < -ZERO_THRESHOLD))
-        .count()
+        .iter()
+        .zip(frame.iter().skip(1))
+        .map(|(&a, &b)| negative(a) ^ negative(b))
+        .sum::<u32>() as usize
 }
 
-/// Root mean square of `frame` (un-windowed), computed in f64 so long frames stay exact.
+/// Sums of `f(i, x)` over a slice, `K` of them at once, each in eight independent lanes: a
+/// single float accumulator cannot be reordered, eight let the compiler vectorise, and they
+/// also keep the rounding error of long sums small.
+fn lane_sums<const K: usize>(values: &[f32], f: impl Fn(usize, f32) -> [f32; K]) -> [f32; K] {
+    const LANES: usize = 8;
+    let mut acc = [[0.0f32; LANES]; K];
+    let chunks = values.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for (c, chunk) in chunks.enumerate() {
+        for (lane, &x) in chunk.iter().enumerate() {
+            for (sum, term) in acc.iter_mut().zip(f(c * LANES + lane, x)) {
+                sum[lane] += term;
+            }
+        }
+    }
+    let head = values.len() - tail.len();
+    std::array::from_fn(|k| {
+        let tail_sum: f32 = tail.iter().enumerate().map(|(i, &x)| f(head + i, x)[k]).sum();
+        acc[k].iter().sum::<f32>() + tail_sum
+    })
+}
+
+/// Root mean square of `frame` (un-windowed).
 pub fn rms(frame: &[f32]) -> f32 {
     if frame.is_empty() {
         return 0.0;
     }
-    let energy: f64 = frame.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
-    (energy / frame.len() as f64).sqrt() as f32
+    let [energy] = lane_sums(frame, |_, x| [x * x]);
+    (energy / frame.len() as f32).sqrt()
 }
 
 /// Magnitude-weighted mean frequency of a one-sided spectrum whose bin `k` sits at
 /// `k * bin_hz`; 0 for a silent frame.
 pub fn centroid(magnitude: &[f32], bin_hz: f32) -> f32 {
-    let (weighted, total) = magnitude
-        .iter()
-        .enumerate()
-        .fold((0.0f64, 0.0f64), |(weighted, total), (bin, &m)| {
-            (weighted + bin as f64 * f64::from(m), total + f64::from(m))
-        });
-    if total > f64::from(f32::MIN_POSITIVE) {
-        (weighted / total) as f32 * bin_hz
+    let [total, weighted] = lane_sums(magnitude, |bin, m| [m, bin as f32 * m]);
+    if total > f32::MIN_POSITIVE {
+        weighted / total * bin_hz
     } else {
         0.0
     }
