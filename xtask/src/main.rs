@@ -1,0 +1,10 @@
+mod corpus;
+
+fn main() -> nice_plug_xtask::Result<()> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("corpus") => corpus::run(args),
+        // `bundle` and friends: nice-plug-xtask parses the full command line itself.
+        _ => nice_plug_xtask::main(),
+    }
+}
