@@ -35,8 +35,6 @@ pub struct Analyzer {
     /// The last `frame_len` samples; the oldest one sits at `ring_pos`.
     ring: Vec<f32>,
     ring_pos: usize,
-    /// The current frame in time order, un-windowed.
-    frame: Vec<f32>,
     fft_input: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     magnitude: Vec<f32>,
@@ -64,7 +62,6 @@ impl Analyzer {
             window: periodic_hann(n),
             ring: vec![0.0; n],
             ring_pos: 0,
-            frame: vec![0.0; n],
             fft_input: vec![0.0; n],
             magnitude: vec![0.0; spectrum.len()],
             spectrum,
@@ -125,19 +122,18 @@ impl Analyzer {
     }
 
     fn analyze_frame(&mut self) -> FrameSummary {
-        // Unroll the ring into time order and window it, one contiguous segment at a time so
-        // the loops vectorise.
-        let (older, newer) = self.ring.split_at(self.ring_pos);
-        let mut offset = 0;
-        for segment in [newer, older] {
-            let range = offset..offset + segment.len();
-            let frame = &mut self.frame[range.clone()];
-            let input = &mut self.fft_input[range.clone()];
-            for (((f, i), &x), &w) in frame.iter_mut().zip(input).zip(segment).zip(&self.window[range]) {
-                *f = x;
+        // In time order the frame is the ring from `ring_pos` on, then the ring up to it. Every
+        // pass works on these two contiguous parts, so nothing is copied and the loops vectorise.
+        let (newer, older) = self.ring.split_at(self.ring_pos);
+        let parts = [older, newer];
+        let (window_older, window_newer) = self.window.split_at(older.len());
+        let (input_older, input_newer) = self.fft_input.split_at_mut(older.len());
+        for (input, part, window) in
+            [(input_older, older, window_older), (input_newer, newer, window_newer)]
+        {
+            for ((i, &x), &w) in input.iter_mut().zip(part).zip(window) {
                 *i = x * w;
             }
-            offset += segment.len();
         }
         self.fft
             .process_with_scratch(&mut self.fft_input, &mut self.spectrum, &mut self.fft_scratch)
@@ -150,8 +146,8 @@ impl Analyzer {
         let summary = FrameSummary {
             time_seconds: (self.frames_emitted * self.config.hop_len as u64) as f64
                 / f64::from(self.sample_rate),
-            rms_dbfs: spectral::to_dbfs(spectral::rms(&self.frame)),
-            zcr_hz: spectral::zero_crossings(&self.frame) as f32 / n * self.sample_rate,
+            rms_dbfs: spectral::to_dbfs(spectral::rms(parts)),
+            zcr_hz: spectral::zero_crossings(parts) as f32 / n * self.sample_rate,
             centroid_hz: spectral::centroid(&self.magnitude, self.sample_rate / n),
         };
         self.frames_emitted += 1;

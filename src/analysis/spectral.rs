@@ -3,16 +3,21 @@
 /// Samples whose magnitude is at most this count as zero (librosa's `zero_crossings` threshold).
 const ZERO_THRESHOLD: f32 = 1e-10;
 
-/// Sign changes between consecutive samples of `frame`, with values near zero counted as
-/// positive (librosa's `zero_pos=True`).
-pub fn zero_crossings(frame: &[f32]) -> usize {
+/// Sign changes between consecutive samples of the frame made of `parts` in order, with values
+/// near zero counted as positive (librosa's `zero_pos=True`). Taking the frame in parts lets
+/// the analyzer count straight from its ring buffer.
+pub fn zero_crossings(parts: [&[f32]; 2]) -> usize {
     let negative = |x: f32| u32::from(x < -ZERO_THRESHOLD);
-    // A branch-free sum so the compiler vectorises it.
-    frame
-        .iter()
-        .zip(frame.iter().skip(1))
-        .map(|(&a, &b)| negative(a) ^ negative(b))
-        .sum::<u32>() as usize
+    // A branch-free sum over two slices so the compiler vectorises it.
+    let within = |part: &[f32]| -> u32 {
+        let Some(rest) = part.get(1..) else { return 0 };
+        part.iter().zip(rest).map(|(&a, &b)| negative(a) ^ negative(b)).sum()
+    };
+    let seam = match (parts[0].last(), parts[1].first()) {
+        (Some(&a), Some(&b)) => negative(a) ^ negative(b),
+        _ => 0,
+    };
+    (within(parts[0]) + within(parts[1]) + seam) as usize
 }
 
 /// Sums of `f(i, x)` over a slice, `K` of them at once, each in eight independent lanes: a
@@ -37,13 +42,14 @@ fn lane_sums<const K: usize>(values: &[f32], f: impl Fn(usize, f32) -> [f32; K])
     })
 }
 
-/// Root mean square of `frame` (un-windowed).
-pub fn rms(frame: &[f32]) -> f32 {
-    if frame.is_empty() {
+/// Root mean square (un-windowed) of the frame made of `parts`.
+pub fn rms(parts: [&[f32]; 2]) -> f32 {
+    let len = parts[0].len() + parts[1].len();
+    if len == 0 {
         return 0.0;
     }
-    let [energy] = lane_sums(frame, |_, x| [x * x]);
-    (energy / frame.len() as f32).sqrt()
+    let energy: f32 = parts.iter().map(|part| lane_sums(part, |_, x| [x * x])[0]).sum();
+    (energy / len as f32).sqrt()
 }
 
 /// Magnitude-weighted mean frequency of a one-sided spectrum whose bin `k` sits at
@@ -73,11 +79,21 @@ mod tests {
 
     #[test]
     fn crossings_count_sign_changes_with_zero_as_positive() {
-        assert_eq!(zero_crossings(&[1.0, -1.0, 1.0, -1.0]), 3);
-        assert_eq!(zero_crossings(&[0.0, 1.0, 0.0, 2.0]), 0);
-        assert_eq!(zero_crossings(&[0.0, -1.0, 0.0]), 2);
-        assert_eq!(zero_crossings(&[-1e-12, 1.0]), 0);
-        assert_eq!(zero_crossings(&[]), 0);
+        assert_eq!(zero_crossings([&[1.0, -1.0, 1.0, -1.0], &[]]), 3);
+        assert_eq!(zero_crossings([&[0.0, 1.0, 0.0, 2.0], &[]]), 0);
+        assert_eq!(zero_crossings([&[0.0, -1.0, 0.0], &[]]), 2);
+        assert_eq!(zero_crossings([&[-1e-12, 1.0], &[]]), 0);
+        assert_eq!(zero_crossings([&[], &[]]), 0);
+    }
+
+    #[test]
+    fn a_frame_in_two_parts_counts_the_pair_across_the_seam() {
+        let frame = [0.5, -0.5, -0.2, 0.3, 0.1, -0.1, 0.7];
+        for split in 0..=frame.len() {
+            let (a, b) = frame.split_at(split);
+            assert_eq!(zero_crossings([a, b]), 4, "split at {split}");
+            assert_eq!(rms([a, b]), rms([&frame, &[]]), "split at {split}");
+        }
     }
 
     #[test]
@@ -90,7 +106,7 @@ mod tests {
 
     #[test]
     fn rms_and_dbfs_of_a_full_scale_square() {
-        assert_eq!(rms(&[1.0, -1.0, 1.0, -1.0]), 1.0);
+        assert_eq!(rms([&[1.0, -1.0], &[1.0, -1.0]]), 1.0);
         assert_eq!(to_dbfs(1.0), 0.0);
         assert!((to_dbfs(0.5) + 6.0206).abs() < 1e-3);
         assert!(to_dbfs(0.0).is_finite());
