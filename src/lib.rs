@@ -9,6 +9,7 @@ use nice_plug::prelude::*;
 
 pub mod analysis;
 pub mod handoff;
+pub mod labels;
 mod params;
 pub mod realtime;
 
