@@ -47,3 +47,34 @@ fn frame_features_agree_with_librosa() {
         }
     }
 }
+
+/// Mel bands within 0.02 dB (0.2 dB for bands more than 60 dB below the frame's loudest,
+/// where our f32 FFT's rounding floor shows), MFCCs within 0.1.
+#[test]
+fn mel_bands_and_mfccs_agree_with_librosa() {
+    for fixture in librosa_fixtures() {
+        let name = &fixture.name;
+        let frames = analyze(&fixture.samples, fixture.sample_rate);
+        let mel = fixture.json["mel_power"].as_array().expect("mel_power");
+        let mfcc = fixture.json["mfcc"].as_array().expect("mfcc");
+        assert_eq!((mel.len(), mfcc.len()), (frames.len(), frames.len()), "{name}");
+        for (i, frame) in frames.iter().enumerate() {
+            let expected_db: Vec<f64> = mel[i]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| 10.0 * p.as_f64().unwrap().max(1e-10).log10())
+                .collect();
+            let loudest = expected_db.iter().cloned().fold(f64::MIN, f64::max);
+            for (band, &theirs) in expected_db.iter().enumerate() {
+                let ours = f64::from(frame.mel_db[band]);
+                let tolerance = if theirs > loudest - 60.0 { 0.02 } else { 0.2 };
+                assert!((ours - theirs).abs() <= tolerance, "{name} frame {i} band {band}: {ours} vs {theirs} dB");
+            }
+            for (q, theirs) in mfcc[i].as_array().unwrap().iter().enumerate() {
+                let (ours, theirs) = (f64::from(frame.mfcc[q]), theirs.as_f64().unwrap());
+                assert!((ours - theirs).abs() <= 0.1, "{name} frame {i} mfcc {q}: {ours} vs {theirs}");
+            }
+        }
+    }
+}

@@ -7,11 +7,12 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use super::FrameConfig;
-use super::spectral;
+use super::mel::{MEL_BANDS, MEL_MAX_HZ, MFCC_COUNT, MelFilterbank};
+use super::spectral::{self, SpectralShape};
 
-/// What one analysis frame says about the audio: small, `Copy`, no heap, so it can cross a
-/// lock-free channel from the audio thread.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// What one analysis frame says about the audio: `Copy`, no heap, so it can cross a lock-free
+/// channel from the audio thread.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FrameSummary {
     /// Start of the frame in seconds since the analyzer was created or reset.
     pub time_seconds: f64,
@@ -19,8 +20,28 @@ pub struct FrameSummary {
     pub rms_dbfs: f32,
     /// Zero crossings per second: independent of the sample rate.
     pub zcr_hz: f32,
-    /// Spectral centroid in Hz (0 for a silent frame).
+    /// Spectral centroid in Hz over the whole band, librosa's definition (0 for silence).
     pub centroid_hz: f32,
+    /// Spectral shape below 10 kHz, comparable across sample rates.
+    pub shape: SpectralShape,
+    /// Mel band powers in dB (Slaney mel, 0-10 kHz), on librosa's unnormalised STFT scale.
+    pub mel_db: [f32; MEL_BANDS],
+    /// MFCCs 0-19 of `mel_db`.
+    pub mfcc: [f32; MFCC_COUNT],
+}
+
+impl Default for FrameSummary {
+    fn default() -> Self {
+        Self {
+            time_seconds: 0.0,
+            rms_dbfs: spectral::to_dbfs(0.0),
+            zcr_hz: 0.0,
+            centroid_hz: 0.0,
+            shape: SpectralShape::default(),
+            mel_db: [0.0; MEL_BANDS],
+            mfcc: [0.0; MFCC_COUNT],
+        }
+    }
 }
 
 /// Cuts a mono stream into overlapping Hann-windowed frames and describes each one.
@@ -37,7 +58,11 @@ pub struct Analyzer {
     ring_pos: usize,
     fft_input: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
+    power: Vec<f32>,
     magnitude: Vec<f32>,
+    /// Bins at or below [`MEL_MAX_HZ`].
+    capped_bins: usize,
+    mel: MelFilterbank,
     fft_scratch: Vec<Complex<f32>>,
     /// Samples still missing before the next frame is complete.
     until_next_frame: usize,
@@ -56,6 +81,8 @@ impl Analyzer {
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
         let fft_scratch = fft.make_scratch_vec();
         let spectrum = fft.make_output_vec();
+        let bin_hz = f64::from(sample_rate) / n as f64;
+        let capped_bins = ((MEL_MAX_HZ / bin_hz) as usize + 1).min(spectrum.len());
         Self {
             sample_rate,
             config,
@@ -63,7 +90,10 @@ impl Analyzer {
             ring: vec![0.0; n],
             ring_pos: 0,
             fft_input: vec![0.0; n],
+            power: vec![0.0; spectrum.len()],
             magnitude: vec![0.0; spectrum.len()],
+            capped_bins,
+            mel: MelFilterbank::new(sample_rate, n),
             spectrum,
             fft_scratch,
             fft,
@@ -138,9 +168,14 @@ impl Analyzer {
         self.fft
             .process_with_scratch(&mut self.fft_input, &mut self.spectrum, &mut self.fft_scratch)
             .expect("buffers are sized for this FFT in new()");
-        for (m, c) in self.magnitude.iter_mut().zip(&self.spectrum) {
-            *m = c.norm_sqr().sqrt(); // not norm(): libm's hypot is ten times slower
+        for ((p, m), c) in self.power.iter_mut().zip(&mut self.magnitude).zip(&self.spectrum) {
+            *p = c.norm_sqr();
+            *m = p.sqrt(); // not c.norm(): libm's hypot is ten times slower
         }
+        let mut mel_db = [0.0; MEL_BANDS];
+        self.mel.mel_db(&self.power, &mut mel_db);
+        let mut mfcc = [0.0; MFCC_COUNT];
+        self.mel.mfcc(&mel_db, &mut mfcc);
 
         let n = self.config.frame_len as f32;
         let summary = FrameSummary {
@@ -149,6 +184,13 @@ impl Analyzer {
             rms_dbfs: spectral::to_dbfs(spectral::rms(parts)),
             zcr_hz: spectral::zero_crossings(parts) as f32 / n * self.sample_rate,
             centroid_hz: spectral::centroid(&self.magnitude, self.sample_rate / n),
+            shape: spectral::spectral_shape(
+                &self.magnitude[..self.capped_bins],
+                &self.power[..self.capped_bins],
+                self.sample_rate / n,
+            ),
+            mel_db,
+            mfcc,
         };
         self.frames_emitted += 1;
         summary
@@ -228,6 +270,8 @@ mod tests {
         }
         for f in frames(&mut Analyzer::new(44_100.0), &signal, 100) {
             assert!(f.rms_dbfs.is_finite() && f.zcr_hz.is_finite() && f.centroid_hz.is_finite());
+            let shape = [f.shape.centroid_hz, f.shape.bandwidth_hz, f.shape.rolloff_hz, f.shape.flatness];
+            assert!(shape.iter().chain(&f.mel_db).chain(&f.mfcc).all(|x| x.is_finite()), "{f:?}");
         }
     }
 

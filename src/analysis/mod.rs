@@ -3,9 +3,12 @@
 
 mod analyzer;
 mod frame_config;
+mod mel;
 mod offline;
 mod spectral;
 
 pub use analyzer::{Analyzer, FrameSummary};
 pub use frame_config::FrameConfig;
+pub use mel::{MEL_BANDS, MEL_MAX_HZ, MFCC_COUNT};
+pub use spectral::SpectralShape;
 pub use offline::{OFFLINE_BLOCK_SIZE, analyze};

@@ -63,6 +63,56 @@ pub fn centroid(magnitude: &[f32], bin_hz: f32) -> f32 {
     }
 }
 
+/// Shape of the magnitude spectrum below a cap frequency (see [`super::mel::MEL_MAX_HZ`]), as
+/// librosa's `spectral_centroid`, `spectral_bandwidth`, `spectral_rolloff` (85%) and
+/// `spectral_flatness` would give on the same bins.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SpectralShape {
+    pub centroid_hz: f32,
+    /// Magnitude-weighted standard deviation around the centroid.
+    pub bandwidth_hz: f32,
+    /// Frequency below which 85% of the magnitude lies.
+    pub rolloff_hz: f32,
+    /// Geometric over arithmetic mean of the power, 0 (tonal) to 1 (white noise).
+    pub flatness: f32,
+}
+
+const ROLLOFF_FRACTION: f32 = 0.85;
+const POWER_FLOOR: f32 = 1e-10;
+
+/// The shape of `magnitude`/`power` (the same bins, bin `k` at `k * bin_hz`).
+pub fn spectral_shape(magnitude: &[f32], power: &[f32], bin_hz: f32) -> SpectralShape {
+    let [total, weighted] = lane_sums(magnitude, |bin, m| [m, bin as f32 * m]);
+    if total <= f32::MIN_POSITIVE {
+        return SpectralShape { flatness: 1.0, ..SpectralShape::default() };
+    }
+    let centroid_bin = weighted / total;
+    let [spread] = lane_sums(magnitude, |bin, m| {
+        let d = bin as f32 - centroid_bin;
+        [m * d * d]
+    });
+    let threshold = ROLLOFF_FRACTION * total;
+    let mut cumulative = 0.0;
+    let rolloff_bin = magnitude
+        .iter()
+        .position(|&m| {
+            cumulative += m;
+            cumulative >= threshold
+        })
+        .unwrap_or(magnitude.len() - 1);
+    let [log_sum, sum] = lane_sums(power, |_, p| {
+        let p = p.max(POWER_FLOOR);
+        [p.ln(), p]
+    });
+    let n = power.len() as f32;
+    SpectralShape {
+        centroid_hz: centroid_bin * bin_hz,
+        bandwidth_hz: (spread / total).sqrt() * bin_hz,
+        rolloff_hz: rolloff_bin as f32 * bin_hz,
+        flatness: ((log_sum / n).exp() / (sum / n)).min(1.0),
+    }
+}
+
 /// Level in dBFS, floored so silence yields a finite number.
 pub fn to_dbfs(amplitude: f32) -> f32 {
     const FLOOR_DB: f32 = -160.0;
@@ -76,6 +126,22 @@ pub fn to_dbfs(amplitude: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shape_of_a_pure_tone_and_of_white_noise() {
+        let mut magnitude = vec![0.0; 233];
+        magnitude[100] = 1.0;
+        let power: Vec<f32> = magnitude.iter().map(|m| m * m).collect();
+        let tone = spectral_shape(&magnitude, &power, 43.0);
+        assert_eq!((tone.centroid_hz, tone.bandwidth_hz, tone.rolloff_hz), (4300.0, 0.0, 4300.0));
+        assert!(tone.flatness < 1e-6);
+
+        let flat = spectral_shape(&vec![1.0; 233], &vec![1.0; 233], 43.0);
+        assert!((flat.centroid_hz - 116.0 * 43.0).abs() < 1e-2);
+        assert!((flat.rolloff_hz - 197.0 * 43.0).abs() < 44.0);
+        assert!((flat.flatness - 1.0).abs() < 1e-5);
+        assert_eq!(spectral_shape(&[0.0; 10], &[0.0; 10], 43.0).flatness, 1.0);
+    }
 
     #[test]
     fn crossings_count_sign_changes_with_zero_as_positive() {
