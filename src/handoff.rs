@@ -20,7 +20,10 @@ pub fn frame_channel(capacity: usize) -> (FrameSender, FrameReceiver) {
     let (tx, rx) = crossbeam_channel::bounded(capacity);
     let dropped = Arc::new(AtomicU64::new(0));
     (
-        FrameSender { tx, dropped: dropped.clone() },
+        FrameSender {
+            tx,
+            dropped: dropped.clone(),
+        },
         FrameReceiver { rx, dropped },
     )
 }
@@ -70,7 +73,10 @@ mod tests {
     fn a_full_channel_drops_and_counts_instead_of_blocking() {
         let (tx, rx) = frame_channel(4);
         for i in 0..10 {
-            tx.send(FrameSummary { time_seconds: f64::from(i), ..Default::default() });
+            tx.send(FrameSummary {
+                time_seconds: f64::from(i),
+                ..Default::default()
+            });
         }
         let times: Vec<f64> = rx.drain().map(|f| f.time_seconds).collect();
         assert_eq!(times, [0.0, 1.0, 2.0, 3.0]);

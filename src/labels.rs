@@ -61,22 +61,112 @@ pub enum Class {
 /// id, display name, group, colour (sRGB). Colours: one hue family per group, mid lightness
 /// so they read on dark and light backgrounds, shades within a group far enough apart to tell.
 const TABLE: [(Class, &str, &str, Group, [u8; 3]); 16] = [
-    (Class::Kick, "kick", "Kick", Group::Drums, [0x8f, 0x1d, 0x1d]),
-    (Class::Snare, "snare", "Snare", Group::Drums, [0xc0, 0x26, 0x26]),
-    (Class::Toms, "toms", "Toms", Group::Drums, [0xe0, 0x4a, 0x3a]),
-    (Class::Cymbals, "cymbals", "Cymbals", Group::Drums, [0xe8, 0x70, 0x5a]),
-    (Class::Percussion, "percussion", "Percussion", Group::Drums, [0xb8, 0x4a, 0x12]),
-    (Class::DrumKit, "drum_kit", "Drum kit", Group::Drums, [0xa3, 0x15, 0x4a]),
+    (
+        Class::Kick,
+        "kick",
+        "Kick",
+        Group::Drums,
+        [0x8f, 0x1d, 0x1d],
+    ),
+    (
+        Class::Snare,
+        "snare",
+        "Snare",
+        Group::Drums,
+        [0xc0, 0x26, 0x26],
+    ),
+    (
+        Class::Toms,
+        "toms",
+        "Toms",
+        Group::Drums,
+        [0xe0, 0x4a, 0x3a],
+    ),
+    (
+        Class::Cymbals,
+        "cymbals",
+        "Cymbals",
+        Group::Drums,
+        [0xe8, 0x70, 0x5a],
+    ),
+    (
+        Class::Percussion,
+        "percussion",
+        "Percussion",
+        Group::Drums,
+        [0xb8, 0x4a, 0x12],
+    ),
+    (
+        Class::DrumKit,
+        "drum_kit",
+        "Drum kit",
+        Group::Drums,
+        [0xa3, 0x15, 0x4a],
+    ),
     (Class::Bass, "bass", "Bass", Group::Bass, [0xe6, 0x7e, 0x22]),
-    (Class::ElectricGuitar, "electric_guitar", "Electric guitar", Group::Guitars, [0xd4, 0xa0, 0x17]),
-    (Class::AcousticGuitar, "acoustic_guitar", "Acoustic guitar", Group::Guitars, [0xa8, 0x7b, 0x0c]),
-    (Class::Piano, "piano", "Piano", Group::Keys, [0x2e, 0xa0, 0x4f]),
-    (Class::Organ, "organ", "Organ", Group::Keys, [0x1c, 0x6e, 0x36]),
-    (Class::Strings, "strings", "Strings", Group::Orchestra, [0x3b, 0x73, 0xd9]),
-    (Class::Brass, "brass", "Brass", Group::Orchestra, [0x5c, 0x9c, 0xe6]),
-    (Class::Woodwinds, "woodwinds", "Woodwinds", Group::Orchestra, [0x1c, 0x4a, 0x96]),
-    (Class::Synth, "synth", "Synth", Group::Synths, [0x8e, 0x44, 0xad]),
-    (Class::Vocals, "vocals", "Vocals", Group::Vocals, [0x17, 0xa2, 0xa2]),
+    (
+        Class::ElectricGuitar,
+        "electric_guitar",
+        "Electric guitar",
+        Group::Guitars,
+        [0xd4, 0xa0, 0x17],
+    ),
+    (
+        Class::AcousticGuitar,
+        "acoustic_guitar",
+        "Acoustic guitar",
+        Group::Guitars,
+        [0xa8, 0x7b, 0x0c],
+    ),
+    (
+        Class::Piano,
+        "piano",
+        "Piano",
+        Group::Keys,
+        [0x2e, 0xa0, 0x4f],
+    ),
+    (
+        Class::Organ,
+        "organ",
+        "Organ",
+        Group::Keys,
+        [0x1c, 0x6e, 0x36],
+    ),
+    (
+        Class::Strings,
+        "strings",
+        "Strings",
+        Group::Orchestra,
+        [0x3b, 0x73, 0xd9],
+    ),
+    (
+        Class::Brass,
+        "brass",
+        "Brass",
+        Group::Orchestra,
+        [0x5c, 0x9c, 0xe6],
+    ),
+    (
+        Class::Woodwinds,
+        "woodwinds",
+        "Woodwinds",
+        Group::Orchestra,
+        [0x1c, 0x4a, 0x96],
+    ),
+    (
+        Class::Synth,
+        "synth",
+        "Synth",
+        Group::Synths,
+        [0x8e, 0x44, 0xad],
+    ),
+    (
+        Class::Vocals,
+        "vocals",
+        "Vocals",
+        Group::Vocals,
+        [0x17, 0xa2, 0xa2],
+    ),
 ];
 
 impl Class {
@@ -140,7 +230,11 @@ mod tests {
     fn luminance([r, g, b]: [u8; 3]) -> f64 {
         let channel = |c: u8| {
             let c = f64::from(c) / 255.0;
-            if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
         };
         0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
     }
@@ -152,8 +246,14 @@ mod tests {
         for class in Class::ALL {
             let l = luminance(class.colour());
             // Large-text contrast (WCAG 3:1) against at least one theme, 1.5:1 against both.
-            assert!(contrast(l, dark).max(contrast(l, light)) >= 3.0, "{class:?}");
-            assert!(contrast(l, dark).min(contrast(l, light)) >= 1.5, "{class:?}");
+            assert!(
+                contrast(l, dark).max(contrast(l, light)) >= 3.0,
+                "{class:?}"
+            );
+            assert!(
+                contrast(l, dark).min(contrast(l, light)) >= 1.5,
+                "{class:?}"
+            );
         }
         for a in Class::ALL {
             for b in Class::ALL.into_iter().filter(|&b| b != a) {

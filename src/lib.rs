@@ -12,6 +12,7 @@ pub mod handoff;
 pub mod labels;
 mod params;
 pub mod realtime;
+pub mod summary;
 
 use handoff::{FRAME_CHANNEL_CAPACITY, FrameReceiver, FrameSender, frame_channel};
 use params::TrackLabelerParams;
@@ -107,7 +108,8 @@ impl Plugin for TrackLabeler {
 
 impl ClapPlugin for TrackLabeler {
     const CLAP_ID: &'static str = "app.track-labeler.track-labeler";
-    const CLAP_DESCRIPTION: Option<&'static str> = Some("Listens to a track and labels its instrument");
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Listens to a track and labels its instrument");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
     const CLAP_FEATURES: &'static [ClapFeature] = &[

@@ -27,7 +27,9 @@ impl RealtimeAnalysis {
 
     /// Analyses one block of planar audio without touching it. Real-time safe.
     pub fn process<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
-        let Some(first) = channels.first() else { return };
+        let Some(first) = channels.first() else {
+            return;
+        };
         let len = first.as_ref().len();
         let mut start = 0;
         while start < len {
@@ -65,8 +67,14 @@ mod tests {
     #[test]
     fn stereo_blocks_of_any_size_give_the_offline_frames_of_the_mono_mix() {
         let left: Vec<f32> = (0..30_000).map(|i| (i as f32 * 0.05).sin()).collect();
-        let right: Vec<f32> = (0..30_000).map(|i| (i as f32 * 0.011).cos() * 0.3).collect();
-        let mono: Vec<f32> = left.iter().zip(&right).map(|(l, r)| (l + r) * 0.5).collect();
+        let right: Vec<f32> = (0..30_000)
+            .map(|i| (i as f32 * 0.011).cos() * 0.3)
+            .collect();
+        let mono: Vec<f32> = left
+            .iter()
+            .zip(&right)
+            .map(|(l, r)| (l + r) * 0.5)
+            .collect();
         let expected = analyze(&mono, 48_000.0);
 
         for (max_block, block) in [(512, 512), (64, 1000), (4096, 1)] {

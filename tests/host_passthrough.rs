@@ -7,13 +7,25 @@ use common::signals::{noise, sine, stereo};
 use common::{Instance, Placement, load_entry};
 
 /// 1, 64, 512 and 4096, then an irregular pattern as hosts with automation splits produce.
-const BLOCK_PATTERNS: &[&[usize]] = &[&[1], &[64], &[512], &[4096], &[1, 17, 512, 3, 4096, 255, 64]];
+const BLOCK_PATTERNS: &[&[usize]] = &[
+    &[1],
+    &[64],
+    &[512],
+    &[4096],
+    &[1, 17, 512, 3, 4096, 255, 64],
+];
 
 fn check_passthrough(sample_rate: f64) {
     let entry = load_entry();
     let len = sample_rate as usize / 2;
     let signals = [
-        ("sine", stereo(sine(440.0, sample_rate as f32, len), sine(1234.5, sample_rate as f32, len))),
+        (
+            "sine",
+            stereo(
+                sine(440.0, sample_rate as f32, len),
+                sine(1234.5, sample_rate as f32, len),
+            ),
+        ),
         ("noise", stereo(noise(1, len), noise(2, len))),
         ("silence", stereo(vec![0.0; len], vec![0.0; len])),
     ];
@@ -53,10 +65,19 @@ fn exposes_exactly_one_plugin_with_our_id_and_features() {
     let descriptors: Vec<_> = factory.plugin_descriptors().collect();
     assert_eq!(descriptors.len(), 1);
     let descriptor = &descriptors[0];
-    assert_eq!(descriptor.id().unwrap().to_str().unwrap(), common::PLUGIN_ID);
-    assert_eq!(descriptor.name().unwrap().to_str().unwrap(), "Track Labeler");
+    assert_eq!(
+        descriptor.id().unwrap().to_str().unwrap(),
+        common::PLUGIN_ID
+    );
+    assert_eq!(
+        descriptor.name().unwrap().to_str().unwrap(),
+        "Track Labeler"
+    );
     let features: Vec<&str> = descriptor.features().map(|f| f.to_str().unwrap()).collect();
     for expected in ["analyzer", "audio-effect", "stereo", "mono"] {
-        assert!(features.contains(&expected), "missing CLAP feature {expected}: {features:?}");
+        assert!(
+            features.contains(&expected),
+            "missing CLAP feature {expected}: {features:?}"
+        );
     }
 }

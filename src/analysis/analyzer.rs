@@ -7,7 +7,7 @@ use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
 use super::FrameConfig;
-use super::mel::{MEL_BANDS, MEL_MAX_HZ, MFCC_COUNT, MelFilterbank};
+use super::mel::{MEL_BANDS, MEL_MAX_HZ, MelFilterbank};
 use super::spectral::{self, SpectralShape};
 
 /// What one analysis frame says about the audio: `Copy`, no heap, so it can cross a lock-free
@@ -25,9 +25,8 @@ pub struct FrameSummary {
     /// Spectral shape below 10 kHz, comparable across sample rates.
     pub shape: SpectralShape,
     /// Mel band powers in dB (Slaney mel, 0-10 kHz), on librosa's unnormalised STFT scale.
+    /// [`super::mfcc`] turns them into MFCCs.
     pub mel_db: [f32; MEL_BANDS],
-    /// MFCCs 0-19 of `mel_db`.
-    pub mfcc: [f32; MFCC_COUNT],
 }
 
 impl Default for FrameSummary {
@@ -39,7 +38,6 @@ impl Default for FrameSummary {
             centroid_hz: 0.0,
             shape: SpectralShape::default(),
             mel_db: [0.0; MEL_BANDS],
-            mfcc: [0.0; MFCC_COUNT],
         }
     }
 }
@@ -158,24 +156,32 @@ impl Analyzer {
         let parts = [older, newer];
         let (window_older, window_newer) = self.window.split_at(older.len());
         let (input_older, input_newer) = self.fft_input.split_at_mut(older.len());
-        for (input, part, window) in
-            [(input_older, older, window_older), (input_newer, newer, window_newer)]
-        {
+        for (input, part, window) in [
+            (input_older, older, window_older),
+            (input_newer, newer, window_newer),
+        ] {
             for ((i, &x), &w) in input.iter_mut().zip(part).zip(window) {
                 *i = x * w;
             }
         }
         self.fft
-            .process_with_scratch(&mut self.fft_input, &mut self.spectrum, &mut self.fft_scratch)
+            .process_with_scratch(
+                &mut self.fft_input,
+                &mut self.spectrum,
+                &mut self.fft_scratch,
+            )
             .expect("buffers are sized for this FFT in new()");
-        for ((p, m), c) in self.power.iter_mut().zip(&mut self.magnitude).zip(&self.spectrum) {
+        for ((p, m), c) in self
+            .power
+            .iter_mut()
+            .zip(&mut self.magnitude)
+            .zip(&self.spectrum)
+        {
             *p = c.norm_sqr();
             *m = p.sqrt(); // not c.norm(): libm's hypot is ten times slower
         }
         let mut mel_db = [0.0; MEL_BANDS];
         self.mel.mel_db(&self.power, &mut mel_db);
-        let mut mfcc = [0.0; MFCC_COUNT];
-        self.mel.mfcc(&mel_db, &mut mfcc);
 
         let n = self.config.frame_len as f32;
         let summary = FrameSummary {
@@ -186,11 +192,9 @@ impl Analyzer {
             centroid_hz: spectral::centroid(&self.magnitude, self.sample_rate / n),
             shape: spectral::spectral_shape(
                 &self.magnitude[..self.capped_bins],
-                &self.power[..self.capped_bins],
                 self.sample_rate / n,
             ),
             mel_db,
-            mfcc,
         };
         self.frames_emitted += 1;
         summary
@@ -235,7 +239,10 @@ mod tests {
         let out = frames(&mut analyzer, &vec![0.1; 2048 + 3 * 512 + 100], 333);
         assert_eq!(out.len(), 4);
         let expected: Vec<f64> = (0..4).map(|i| (i * 512) as f64 / 44_100.0).collect();
-        assert_eq!(out.iter().map(|f| f.time_seconds).collect::<Vec<_>>(), expected);
+        assert_eq!(
+            out.iter().map(|f| f.time_seconds).collect::<Vec<_>>(),
+            expected
+        );
     }
 
     #[test]
@@ -243,7 +250,10 @@ mod tests {
         let signal = sine(997.0, 48_000.0, 20_000);
         let reference = frames(&mut Analyzer::new(48_000.0), &signal, signal.len());
         for block in [1, 7, 64, 512, 4096] {
-            assert_eq!(frames(&mut Analyzer::new(48_000.0), &signal, block), reference);
+            assert_eq!(
+                frames(&mut Analyzer::new(48_000.0), &signal, block),
+                reference
+            );
         }
     }
 
@@ -252,12 +262,22 @@ mod tests {
         // Up to 96 kHz: at 192 kHz the FFT's noise floor over the wide band pulls a
         // magnitude centroid (librosa's definition) up by about 10%.
         for rate in [22_050.0, 44_100.0, 48_000.0, 96_000.0] {
-            let out = frames(&mut Analyzer::new(rate), &sine(1000.0, rate, rate as usize), 4096);
+            let out = frames(
+                &mut Analyzer::new(rate),
+                &sine(1000.0, rate, rate as usize),
+                4096,
+            );
             let last = out.last().unwrap();
             // Window leakage spread over a wide band pulls a magnitude centroid up a little.
-            assert!((last.centroid_hz / 1000.0 - 1.0).abs() < 0.06, "{rate}: {last:?}");
+            assert!(
+                (last.centroid_hz / 1000.0 - 1.0).abs() < 0.06,
+                "{rate}: {last:?}"
+            );
             let one_crossing = rate / analyzer_frame_len(rate);
-            assert!((last.zcr_hz - 2000.0).abs() <= one_crossing, "{rate}: {last:?}");
+            assert!(
+                (last.zcr_hz - 2000.0).abs() <= one_crossing,
+                "{rate}: {last:?}"
+            );
             assert!((last.rms_dbfs - (-9.03)).abs() < 0.1, "{rate}: {last:?}");
         }
     }
@@ -270,8 +290,15 @@ mod tests {
         }
         for f in frames(&mut Analyzer::new(44_100.0), &signal, 100) {
             assert!(f.rms_dbfs.is_finite() && f.zcr_hz.is_finite() && f.centroid_hz.is_finite());
-            let shape = [f.shape.centroid_hz, f.shape.bandwidth_hz, f.shape.rolloff_hz, f.shape.flatness];
-            assert!(shape.iter().chain(&f.mel_db).chain(&f.mfcc).all(|x| x.is_finite()), "{f:?}");
+            let shape = [
+                f.shape.centroid_hz,
+                f.shape.bandwidth_hz,
+                f.shape.rolloff_hz,
+            ];
+            assert!(
+                shape.iter().chain(&f.mel_db).all(|x| x.is_finite()),
+                "{f:?}"
+            );
         }
     }
 

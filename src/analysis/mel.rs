@@ -1,6 +1,8 @@
 //! Mel filterbank and MFCCs, defined as librosa defines them (Slaney mel scale and area
-//! normalisation, orthonormal DCT-II of the dB mel spectrum), precomputed once per sample rate
-//! and frame length so applying them never allocates.
+//! normalisation, orthonormal DCT-II of the dB mel spectrum). The filterbank is precomputed
+//! once per sample rate and frame length, so applying it never allocates.
+
+use std::sync::LazyLock;
 
 /// Mel bands between 0 Hz and [`MEL_MAX_HZ`].
 pub const MEL_BANDS: usize = 40;
@@ -16,8 +18,6 @@ const POWER_FLOOR: f32 = 1e-10;
 pub struct MelFilterbank {
     /// Per band: the first FFT bin it covers and its weights from there on.
     bands: Vec<(usize, Vec<f32>)>,
-    /// The orthonormal DCT-II rows for the MFCCs, `MFCC_COUNT` x `MEL_BANDS`.
-    dct: Vec<[f32; MEL_BANDS]>,
 }
 
 impl MelFilterbank {
@@ -47,45 +47,62 @@ impl MelFilterbank {
                 (first, weights.into_iter().map(|(_, w)| w).collect())
             })
             .collect();
-        let dct = (0..MFCC_COUNT)
-            .map(|q| {
-                let scale = if q == 0 { (1.0 / (4.0 * MEL_BANDS as f64)).sqrt() } else { (1.0 / (2.0 * MEL_BANDS as f64)).sqrt() };
-                std::array::from_fn(|m| {
-                    let angle = std::f64::consts::PI * q as f64 * (2 * m + 1) as f64 / (2 * MEL_BANDS) as f64;
-                    (2.0 * scale * angle.cos()) as f32
-                })
-            })
-            .collect();
-        Self { bands, dct }
+        Self { bands }
     }
 
     /// Mel band powers in dB (10·log10, floored at -100 dB) from a one-sided power spectrum.
     pub fn mel_db(&self, power: &[f32], out: &mut [f32; MEL_BANDS]) {
         for ((first, weights), db) in self.bands.iter().zip(out.iter_mut()) {
-            let energy: f32 = weights.iter().zip(&power[*first..]).map(|(w, p)| w * p).sum();
+            let energy: f32 = weights
+                .iter()
+                .zip(&power[*first..])
+                .map(|(w, p)| w * p)
+                .sum();
             *db = 10.0 * energy.max(POWER_FLOOR).log10();
         }
     }
+}
 
-    /// MFCCs 0..[`MFCC_COUNT`] from the dB mel spectrum.
-    pub fn mfcc(&self, mel_db: &[f32; MEL_BANDS], out: &mut [f32; MFCC_COUNT]) {
-        for (row, c) in self.dct.iter().zip(out.iter_mut()) {
-            *c = row.iter().zip(mel_db).map(|(a, b)| a * b).sum();
-        }
-    }
+/// MFCCs 0..[`MFCC_COUNT`] of a dB mel spectrum: its orthonormal DCT-II (librosa's `mfcc` on
+/// `power_to_db` of the mel spectrogram). Computed off the audio thread, after the summary has
+/// floored the quiet bands relative to the window, which is what keeps them level-independent.
+pub fn mfcc(mel_db: &[f32; MEL_BANDS]) -> [f32; MFCC_COUNT] {
+    static DCT: LazyLock<[[f32; MEL_BANDS]; MFCC_COUNT]> = LazyLock::new(|| {
+        std::array::from_fn(|q| {
+            let bands = MEL_BANDS as f64;
+            let scale = if q == 0 {
+                (1.0 / (4.0 * bands)).sqrt()
+            } else {
+                (1.0 / (2.0 * bands)).sqrt()
+            };
+            std::array::from_fn(|m| {
+                let angle = std::f64::consts::PI * q as f64 * (2 * m + 1) as f64 / (2.0 * bands);
+                (2.0 * scale * angle.cos()) as f32
+            })
+        })
+    });
+    DCT.map(|row| row.iter().zip(mel_db).map(|(a, b)| a * b).sum())
 }
 
 /// Slaney's mel scale (librosa's default, `htk=False`): linear below 1 kHz, log above.
 fn hz_to_mel(hz: f64) -> f64 {
     const F_SP: f64 = 200.0 / 3.0;
     let min_log_mel = 1000.0 / F_SP;
-    if hz >= 1000.0 { min_log_mel + (hz / 1000.0).ln() / log_step() } else { hz / F_SP }
+    if hz >= 1000.0 {
+        min_log_mel + (hz / 1000.0).ln() / log_step()
+    } else {
+        hz / F_SP
+    }
 }
 
 fn mel_to_hz(mel: f64) -> f64 {
     const F_SP: f64 = 200.0 / 3.0;
     let min_log_mel = 1000.0 / F_SP;
-    if mel >= min_log_mel { 1000.0 * ((mel - min_log_mel) * log_step()).exp() } else { mel * F_SP }
+    if mel >= min_log_mel {
+        1000.0 * ((mel - min_log_mel) * log_step()).exp()
+    } else {
+        mel * F_SP
+    }
 }
 
 fn log_step() -> f64 {
@@ -111,7 +128,8 @@ mod tests {
         bank.mel_db(&vec![1.0; 513], &mut db);
         // Area normalisation: every band integrates to about (2 / width) * (width / 2) * bins per
         // Hz, the same for all bands, so a flat spectrum is flat in mel too.
-        let spread = db.iter().cloned().fold(f32::MIN, f32::max) - db.iter().cloned().fold(f32::MAX, f32::min);
+        let spread = db.iter().cloned().fold(f32::MIN, f32::max)
+            - db.iter().cloned().fold(f32::MAX, f32::min);
         assert!(spread < 3.0, "{db:?}");
     }
 }

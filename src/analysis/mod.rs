@@ -9,6 +9,6 @@ mod spectral;
 
 pub use analyzer::{Analyzer, FrameSummary};
 pub use frame_config::FrameConfig;
-pub use mel::{MEL_BANDS, MEL_MAX_HZ, MFCC_COUNT};
-pub use spectral::SpectralShape;
+pub use mel::{MEL_BANDS, MEL_MAX_HZ, MFCC_COUNT, mfcc};
 pub use offline::{OFFLINE_BLOCK_SIZE, analyze};
+pub use spectral::SpectralShape;

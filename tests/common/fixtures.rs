@@ -30,10 +30,14 @@ pub fn librosa_dir() -> PathBuf {
 }
 
 pub fn read_wav_mono(path: &Path) -> (Vec<f32>, f32) {
-    let mut reader = hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader =
+        hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let spec = reader.spec();
     assert_eq!(spec.channels, 1, "{} is not mono", path.display());
-    let samples = reader.samples::<f32>().map(|s| s.expect("sample")).collect();
+    let samples = reader
+        .samples::<f32>()
+        .map(|s| s.expect("sample"))
+        .collect();
     (samples, spec.sample_rate as f32)
 }
 

@@ -43,7 +43,11 @@ pub fn plugin_library() -> PathBuf {
         std::env::consts::DLL_SUFFIX
     );
     let path = deps.join(&name);
-    assert!(path.exists(), "{} not built; run the tests through cargo", path.display());
+    assert!(
+        path.exists(),
+        "{} not built; run the tests through cargo",
+        path.display()
+    );
     path
 }
 
@@ -55,7 +59,9 @@ pub fn plugin_library() -> PathBuf {
 pub fn load_entry() -> &'static PluginEntry {
     static ENTRY: OnceLock<PluginEntry> = OnceLock::new();
     // SAFETY: the library is our own plugin, built by cargo for this test run.
-    ENTRY.get_or_init(|| unsafe { PluginEntry::load(plugin_library()) }.expect("plugin library loads"))
+    ENTRY.get_or_init(|| {
+        unsafe { PluginEntry::load(plugin_library()) }.expect("plugin library loads")
+    })
 }
 
 /// One plugin instance, created on the calling (main) thread.
@@ -81,7 +87,10 @@ impl Instance {
             min_frames_count: 1,
             max_frames_count: max_block,
         };
-        let stopped = self.instance.activate(|_, _| (), config).expect("plugin activates");
+        let stopped = self
+            .instance
+            .activate(|_, _| (), config)
+            .expect("plugin activates");
         Processor {
             started: stopped.start_processing().expect("processing starts"),
             max_block: max_block as usize,
@@ -89,7 +98,8 @@ impl Instance {
     }
 
     pub fn stop(&mut self, processor: Processor) {
-        self.instance.deactivate(processor.started.stop_processing());
+        self.instance
+            .deactivate(processor.started.stop_processing());
     }
 }
 
@@ -128,10 +138,14 @@ impl Processor {
             }
             let block = block.clamp(1, self.max_block).min(len - start);
             let end = start + block;
-            let mut in_ptrs: Vec<*mut f32> =
-                input.iter_mut().map(|c| c[start..end].as_mut_ptr()).collect();
-            let mut out_ptrs: Vec<*mut f32> =
-                output.iter_mut().map(|c| c[start..end].as_mut_ptr()).collect();
+            let mut in_ptrs: Vec<*mut f32> = input
+                .iter_mut()
+                .map(|c| c[start..end].as_mut_ptr())
+                .collect();
+            let mut out_ptrs: Vec<*mut f32> = output
+                .iter_mut()
+                .map(|c| c[start..end].as_mut_ptr())
+                .collect();
             if placement == Placement::InPlace {
                 out_ptrs.clone_from(&in_ptrs);
             }

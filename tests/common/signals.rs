@@ -2,7 +2,11 @@
 
 pub fn sine(freq: f32, sample_rate: f32, len: usize) -> Vec<f32> {
     (0..len)
-        .map(|i| (std::f64::consts::TAU * f64::from(freq) * i as f64 / f64::from(sample_rate)).sin() as f32 * 0.5)
+        .map(|i| {
+            (std::f64::consts::TAU * f64::from(freq) * i as f64 / f64::from(sample_rate)).sin()
+                as f32
+                * 0.5
+        })
         .collect()
 }
 

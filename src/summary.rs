@@ -1,0 +1,279 @@
+//! Clip summary: a run of frames (the plugin's sliding window, or a whole file offline) becomes
+//! one fixed-length vector that does not depend on level or sample rate.
+//!
+//! Frames more than [`GATE_DB`] below the loudest frame are left out of the statistics, so
+//! silence and tails do not dilute the sound. Each active frame is described by
+//! [`FRAME_DESCRIPTORS`] numbers (level-free spectral envelope, MFCCs and their change,
+//! spectral shape, noisiness, level and flux), summarised by mean, spread and 10th/90th
+//! percentiles, followed by envelope cues (attack, decay, onset rate, crest, active fraction).
+
+use crate::analysis::{FrameSummary, MEL_BANDS, MFCC_COUNT, mfcc};
+
+/// Frames this far below the loudest frame of the window do not count.
+pub const GATE_DB: f32 = 20.0;
+/// A window whose loudest frame is quieter than this is silence.
+pub const SILENCE_DBFS: f32 = -70.0;
+/// How far below the window's loudest mel band quieter bands are clamped, so the spectrum's
+/// floor (and with it flux) moves with the gain instead of sitting at a fixed dB value.
+const MEL_RANGE_DB: f32 = 80.0;
+
+/// MFCC 1-19: MFCC 0 only restates the level.
+const CEPSTRA: usize = MFCC_COUNT - 1;
+/// Numbers describing one frame.
+pub const FRAME_DESCRIPTORS: usize = MEL_BANDS + 2 * CEPSTRA + 7;
+const STATISTICS: [&str; 4] = ["mean", "std", "p10", "p90"];
+const ENVELOPE: [&str; 5] = [
+    "attack_log_s",
+    "decay_db_per_s",
+    "onsets_per_s",
+    "crest_db",
+    "active_fraction",
+];
+/// Length of a clip summary.
+pub const SUMMARY_DIMS: usize = FRAME_DESCRIPTORS * STATISTICS.len() + ENVELOPE.len();
+
+/// Names of the summary's dimensions, in order: the feature schema a reference set records.
+pub fn summary_dimension_names() -> Vec<String> {
+    let mut frame = Vec::with_capacity(FRAME_DESCRIPTORS);
+    frame.extend((0..MEL_BANDS).map(|m| format!("mel_rel_{m:02}")));
+    frame.extend((1..MFCC_COUNT).map(|q| format!("mfcc_{q:02}")));
+    frame.extend((1..MFCC_COUNT).map(|q| format!("delta_mfcc_{q:02}")));
+    frame.extend(
+        [
+            "centroid_log",
+            "bandwidth_log",
+            "rolloff_log",
+            "mel_flatness_log",
+            "zcr_log",
+            "level_rel_db",
+            "flux_db",
+        ]
+        .map(String::from),
+    );
+    let mut names: Vec<String> = STATISTICS
+        .iter()
+        .flat_map(|stat| frame.iter().map(move |f| format!("{f}.{stat}")))
+        .collect();
+    names.extend(ENVELOPE.map(String::from));
+    names
+}
+
+/// The summary of `frames` (consecutive, in time order), or `None` when they are silence.
+pub fn summarize(frames: &[FrameSummary]) -> Option<Vec<f32>> {
+    let loudest = frames
+        .iter()
+        .map(|f| f.rms_dbfs)
+        .fold(f32::NEG_INFINITY, f32::max);
+    if !(loudest >= SILENCE_DBFS) {
+        return None;
+    }
+    let mel_floor = frames
+        .iter()
+        .flat_map(|f| f.mel_db)
+        .fold(f32::NEG_INFINITY, f32::max)
+        - MEL_RANGE_DB;
+    let clamped_mel = |f: &FrameSummary| f.mel_db.map(|db| db.max(mel_floor));
+
+    // Per-frame descriptors; change-based ones compare with the previous frame, gated or not.
+    let mut descriptors: Vec<[f32; FRAME_DESCRIPTORS]> = Vec::new();
+    let mut flux_series = Vec::with_capacity(frames.len());
+    let mut previous: Option<([f32; MEL_BANDS], [f32; MFCC_COUNT])> = None;
+    for frame in frames {
+        let mel = clamped_mel(frame);
+        let cepstrum = mfcc(&mel);
+        let flux = previous.as_ref().map_or(0.0, |(before, _)| {
+            mel.iter()
+                .zip(before)
+                .map(|(a, b)| (a - b).max(0.0))
+                .sum::<f32>()
+                / MEL_BANDS as f32
+        });
+        flux_series.push(flux);
+        if frame.rms_dbfs >= loudest - GATE_DB {
+            let previous_cepstrum = previous.as_ref().map(|(_, c)| c);
+            descriptors.push(describe_frame(
+                frame,
+                &mel,
+                &cepstrum,
+                previous_cepstrum,
+                loudest,
+                flux,
+            ));
+        }
+        previous = Some((mel, cepstrum));
+    }
+
+    let mut summary = Vec::with_capacity(SUMMARY_DIMS);
+    let columns: Vec<Vec<f32>> = (0..FRAME_DESCRIPTORS)
+        .map(|d| descriptors.iter().map(|row| row[d]).collect())
+        .collect();
+    for stat in STATISTICS {
+        summary.extend(columns.iter().map(|column| statistic(column, stat)));
+    }
+    summary.extend(envelope(frames, &flux_series, loudest, descriptors.len()));
+    debug_assert_eq!(summary.len(), SUMMARY_DIMS);
+    Some(summary)
+}
+
+fn describe_frame(
+    frame: &FrameSummary,
+    mel: &[f32; MEL_BANDS],
+    cepstrum: &[f32; MFCC_COUNT],
+    previous_cepstrum: Option<&[f32; MFCC_COUNT]>,
+    loudest: f32,
+    flux: f32,
+) -> [f32; FRAME_DESCRIPTORS] {
+    // Total mel power in dB: subtracting it leaves the spectral envelope without the level.
+    let total_db = power_mean_db(mel) + 10.0 * (MEL_BANDS as f32).log10();
+    let log_hz = |hz: f32| (hz.max(20.0) / 1000.0).ln();
+    let mut out = [0.0; FRAME_DESCRIPTORS];
+    let (mel_out, rest) = out.split_at_mut(MEL_BANDS);
+    for (o, db) in mel_out.iter_mut().zip(mel) {
+        *o = db - total_db;
+    }
+    let (cepstra, rest) = rest.split_at_mut(CEPSTRA);
+    cepstra.copy_from_slice(&cepstrum[1..]);
+    let (deltas, rest) = rest.split_at_mut(CEPSTRA);
+    if let Some(before) = previous_cepstrum {
+        for ((d, now), before) in deltas.iter_mut().zip(&cepstrum[1..]).zip(&before[1..]) {
+            *d = now - before;
+        }
+    }
+    rest.copy_from_slice(&[
+        log_hz(frame.shape.centroid_hz),
+        log_hz(frame.shape.bandwidth_hz),
+        log_hz(frame.shape.rolloff_hz),
+        mel_flatness_log(mel),
+        log_hz(frame.zcr_hz),
+        frame.rms_dbfs - loudest,
+        flux,
+    ]);
+    out
+}
+
+/// Log of the mel spectrum's flatness (geometric over arithmetic mean of the band powers): 0 for
+/// noise, strongly negative for tones. Taken over the floored bands, so level-independent.
+fn mel_flatness_log(mel_db: &[f32; MEL_BANDS]) -> f32 {
+    let mean_db = mel_db.iter().sum::<f32>() / MEL_BANDS as f32;
+    (mean_db - power_mean_db(mel_db)) * std::f32::consts::LN_10 / 10.0
+}
+
+/// The mean band power in dB, summed relative to the strongest band so nothing overflows.
+fn power_mean_db(mel_db: &[f32; MEL_BANDS]) -> f32 {
+    let strongest = mel_db.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let relative: f32 = mel_db
+        .iter()
+        .map(|db| 10f32.powf((db - strongest) / 10.0))
+        .sum();
+    strongest + 10.0 * (relative / MEL_BANDS as f32).log10()
+}
+
+fn statistic(column: &[f32], stat: &str) -> f32 {
+    let n = column.len() as f32;
+    let mean = column.iter().sum::<f32>() / n;
+    match stat {
+        "mean" => mean,
+        "std" => (column.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n).sqrt(),
+        "p10" => percentile(column, 0.1),
+        "p90" => percentile(column, 0.9),
+        _ => unreachable!("unknown statistic {stat}"),
+    }
+}
+
+/// Nearest-rank percentile.
+fn percentile(column: &[f32], fraction: f32) -> f32 {
+    let mut sorted = column.to_vec();
+    sorted.sort_unstable_by(f32::total_cmp);
+    sorted[((sorted.len() - 1) as f32 * fraction).round() as usize]
+}
+
+/// Attack time, decay slope, onset rate, crest and active fraction of the window.
+fn envelope(frames: &[FrameSummary], flux: &[f32], loudest: f32, active: usize) -> [f32; 5] {
+    let hop = frames
+        .get(1)
+        .map_or(0.01, |f| (f.time_seconds - frames[0].time_seconds) as f32);
+    let duration = frames.len() as f32 * hop;
+    let first_active = frames
+        .iter()
+        .position(|f| f.rms_dbfs >= loudest - GATE_DB)
+        .unwrap_or(0);
+    let peak = frames
+        .iter()
+        .position(|f| f.rms_dbfs == loudest)
+        .unwrap_or(0);
+    let attack = (peak.saturating_sub(first_active) as f32 * hop + hop).ln();
+
+    // Least-squares slope of the level after the peak, over active frames: how a note dies.
+    let tail: Vec<(f32, f32)> = frames[peak..]
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.rms_dbfs >= loudest - GATE_DB)
+        .map(|(i, f)| (i as f32 * hop, f.rms_dbfs))
+        .collect();
+    let decay = if tail.len() >= 2 {
+        let n = tail.len() as f32;
+        let (mt, ml) = tail
+            .iter()
+            .fold((0.0, 0.0), |(t, l), p| (t + p.0 / n, l + p.1 / n));
+        let cov: f32 = tail.iter().map(|(t, l)| (t - mt) * (l - ml)).sum();
+        let var: f32 = tail.iter().map(|(t, _)| (t - mt) * (t - mt)).sum();
+        (cov / var).clamp(-200.0, 200.0)
+    } else {
+        0.0
+    };
+
+    // Onsets: local flux maxima clearly above the window's typical flux, in active frames.
+    let mean_flux = flux.iter().sum::<f32>() / flux.len() as f32;
+    let onsets = (1..flux.len().saturating_sub(1))
+        .filter(|&t| {
+            flux[t] > flux[t - 1]
+                && flux[t] >= flux[t + 1]
+                && flux[t] > mean_flux + 2.0
+                && frames[t].rms_dbfs >= loudest - GATE_DB
+        })
+        .count();
+
+    let mean_level = frames
+        .iter()
+        .filter(|f| f.rms_dbfs >= loudest - GATE_DB)
+        .map(|f| f.rms_dbfs)
+        .sum::<f32>()
+        / active as f32;
+    [
+        attack,
+        decay,
+        onsets as f32 / duration.max(hop),
+        loudest - mean_level,
+        active as f32 / frames.len() as f32,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::analyze;
+
+    #[test]
+    fn names_match_the_dimension_count() {
+        let names = summary_dimension_names();
+        assert_eq!(names.len(), SUMMARY_DIMS);
+        assert_eq!(
+            names.iter().collect::<std::collections::HashSet<_>>().len(),
+            SUMMARY_DIMS
+        );
+    }
+
+    #[test]
+    fn silence_and_near_silence_have_no_summary() {
+        assert_eq!(summarize(&analyze(&vec![0.0; 44_100], 44_100.0)), None);
+        assert_eq!(summarize(&analyze(&vec![1e-5; 44_100], 44_100.0)), None);
+        assert_eq!(summarize(&[]), None);
+    }
+
+    #[test]
+    fn every_dimension_is_finite_even_for_a_single_frame() {
+        let tone: Vec<f32> = (0..1100).map(|i| (i as f32 * 0.1).sin()).collect();
+        let summary = summarize(&analyze(&tone, 44_100.0)).expect("one frame");
+        assert!(summary.iter().all(|x| x.is_finite()), "{summary:?}");
+    }
+}
