@@ -9,9 +9,11 @@ use nice_plug::prelude::*;
 
 pub mod analysis;
 pub mod handoff;
+pub mod knn;
 pub mod labels;
 mod params;
 pub mod realtime;
+pub mod reference;
 pub mod summary;
 
 use handoff::{FRAME_CHANNEL_CAPACITY, FrameReceiver, FrameSender, frame_channel};

@@ -9,6 +9,9 @@
 
 use crate::analysis::{FrameSummary, MEL_BANDS, MFCC_COUNT, mfcc};
 
+/// The stretch of audio one decision looks at: the plugin's sliding window, and the length of
+/// the pieces training cuts long recordings into.
+pub const LABEL_WINDOW_SECONDS: f32 = 3.0;
 /// Frames this far below the loudest frame of the window do not count.
 pub const GATE_DB: f32 = 20.0;
 /// A window whose loudest frame is quieter than this is silence.

@@ -1,9 +1,16 @@
+mod augment;
 mod corpus;
+mod dataset;
+mod features;
+mod render;
+mod train;
 
 fn main() -> nice_plug_xtask::Result<()> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("corpus") => corpus::run(args),
+        Some("train") => train::train(args),
+        Some("evaluate") => train::evaluate(args),
         // `bundle` and friends: nice-plug-xtask parses the full command line itself.
         _ => nice_plug_xtask::main(),
     }

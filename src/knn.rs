@@ -1,0 +1,185 @@
+//! k-nearest-neighbour labelling against a [`ReferenceSet`].
+
+use crate::reference::ReferenceSet;
+
+/// How strongly votes are rebalanced against class frequency in the reference set:
+/// 0 counts every neighbour alike, 1 divides by the class's share of the examples.
+pub const DEFAULT_BALANCE: f32 = 0.5;
+
+/// A label decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    /// Index into the reference set's labels.
+    pub label: usize,
+    /// The winner's share of the weighted vote, 0 to 1.
+    pub confidence: f32,
+    /// Up to three labels with their vote shares, best first.
+    pub top: Vec<(usize, f32)>,
+}
+
+pub struct Knn {
+    set: ReferenceSet,
+    /// Vote multiplier per label, from its frequency in the set.
+    label_weights: Vec<f32>,
+}
+
+impl Knn {
+    pub fn new(set: ReferenceSet, balance: f32) -> Self {
+        let mut counts = vec![0usize; set.labels.len()];
+        for &label in &set.example_labels {
+            counts[usize::from(label)] += 1;
+        }
+        let present = counts.iter().filter(|&&c| c > 0).count().max(1) as f32;
+        let total = set.example_labels.len() as f32;
+        let label_weights = counts
+            .iter()
+            .map(|&c| {
+                if c == 0 {
+                    0.0
+                } else {
+                    (total / present / c as f32).powf(balance)
+                }
+            })
+            .collect();
+        Self { set, label_weights }
+    }
+
+    pub fn set(&self) -> &ReferenceSet {
+        &self.set
+    }
+
+    pub fn label_name(&self, label: usize) -> &str {
+        &self.set.labels[label]
+    }
+
+    /// A summary vector in the set's projected space: standardised, clipped, projected.
+    pub fn project(&self, summary: &[f32]) -> Vec<f32> {
+        let set = &self.set;
+        let p = set.projected_dims;
+        let mut point = vec![0.0; p];
+        for (d, &x) in summary.iter().enumerate() {
+            let z = ((x - set.mean[d]) / set.scale[d]).clamp(-set.clip, set.clip);
+            let z = if z.is_finite() { z } else { 0.0 };
+            for (o, w) in point.iter_mut().zip(&set.projection[d * p..(d + 1) * p]) {
+                *o += z * w;
+            }
+        }
+        point
+    }
+
+    pub fn classify(&self, summary: &[f32]) -> Prediction {
+        self.classify_point(&self.project(summary))
+    }
+
+    /// Weighted vote of the `k` nearest examples: each counts by inverse distance and by its
+    /// label's balance weight.
+    pub fn classify_point(&self, point: &[f32]) -> Prediction {
+        let set = &self.set;
+        let p = set.projected_dims;
+        let mut nearest: Vec<(f32, u16)> = set
+            .points
+            .chunks_exact(p)
+            .zip(&set.example_labels)
+            .map(|(example, &label)| {
+                let d2: f32 = example
+                    .iter()
+                    .zip(point)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum();
+                (d2, label)
+            })
+            .collect();
+        let k = set.k.min(nearest.len());
+        nearest.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+
+        let mut votes = vec![0.0f32; set.labels.len()];
+        for &(d2, label) in &nearest[..k] {
+            votes[usize::from(label)] +=
+                self.label_weights[usize::from(label)] / (d2.sqrt() + 1e-3);
+        }
+        let total: f32 = votes.iter().sum();
+        let mut ranked: Vec<(usize, f32)> = votes
+            .iter()
+            .enumerate()
+            .filter(|&(_, &v)| v > 0.0)
+            .map(|(l, &v)| (l, v / total))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(3);
+        Prediction {
+            label: ranked[0].0,
+            confidence: ranked[0].1,
+            top: ranked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::FeatureSchema;
+    use crate::summary::SUMMARY_DIMS;
+
+    /// Two labels in a 2-D projected space that reads summary dimensions 0 and 1 directly.
+    fn toy_set(points: &[(f32, f32, u16)], k: usize) -> ReferenceSet {
+        let mut projection = vec![0.0; SUMMARY_DIMS * 2];
+        projection[0] = 1.0;
+        projection[3] = 1.0;
+        ReferenceSet {
+            schema: FeatureSchema::current(),
+            labels: vec!["low".into(), "high".into()],
+            mean: vec![0.0; SUMMARY_DIMS],
+            scale: vec![1.0; SUMMARY_DIMS],
+            clip: 5.0,
+            projection,
+            projected_dims: 2,
+            k,
+            points: points.iter().flat_map(|&(x, y, _)| [x, y]).collect(),
+            example_labels: points.iter().map(|&(_, _, l)| l).collect(),
+            provenance: "test".into(),
+        }
+    }
+
+    fn summary_at(x: f32, y: f32) -> Vec<f32> {
+        let mut s = vec![0.0; SUMMARY_DIMS];
+        s[0] = x;
+        s[1] = y;
+        s
+    }
+
+    #[test]
+    fn nearest_examples_decide_and_confidence_is_the_vote_share() {
+        let knn = Knn::new(
+            toy_set(
+                &[(0.0, 0.0, 0), (0.1, 0.0, 0), (3.0, 3.0, 1), (3.1, 3.0, 1)],
+                3,
+            ),
+            0.0,
+        );
+        let near_low = knn.classify(&summary_at(0.05, 0.0));
+        assert_eq!(near_low.label, 0);
+        assert!(near_low.confidence > 0.9 && near_low.confidence < 1.0);
+        assert_eq!(near_low.top.len(), 2);
+        assert_eq!(knn.classify(&summary_at(2.9, 3.1)).label, 1);
+        let sum: f32 = near_low.top.iter().map(|t| t.1).sum();
+        assert!((sum - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn balancing_stops_a_crowded_label_from_outvoting_a_rare_one() {
+        // Nine "low" examples far-ish, one "high" example equally far: k covers all ten.
+        let mut points: Vec<(f32, f32, u16)> = (0..9).map(|i| (-1.0, i as f32 * 0.01, 0)).collect();
+        points.push((1.0, 0.0, 1));
+        let unbalanced = Knn::new(toy_set(&points, 10), 0.0).classify(&summary_at(0.0, 0.0));
+        let balanced = Knn::new(toy_set(&points, 10), 1.0).classify(&summary_at(0.0, 0.0));
+        assert_eq!(unbalanced.label, 0);
+        assert!((balanced.confidence - 0.5).abs() < 0.02, "{balanced:?}");
+    }
+
+    #[test]
+    fn non_finite_summaries_still_classify() {
+        let knn = Knn::new(toy_set(&[(0.0, 0.0, 0), (3.0, 3.0, 1)], 1), 0.5);
+        let prediction = knn.classify(&summary_at(f32::NAN, f32::INFINITY));
+        assert!(prediction.confidence.is_finite());
+    }
+}

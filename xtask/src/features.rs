@@ -1,0 +1,182 @@
+//! Clip summaries for training and evaluation: each labelled clip is decoded, cut into windows
+//! as long as the plugin's decision window, and summarised as recorded and in augmented
+//! variations. Summaries are cached in `corpus/features.cache`, keyed by clip path, so `train`
+//! and `evaluate` share one extraction.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use track_labeler::analysis::{HOP_SECONDS, analyze};
+use track_labeler::reference::FeatureSchema;
+use track_labeler::summary::{LABEL_WINDOW_SECONDS, summarize};
+use track_labeler_cli::decode::decode_file;
+
+use crate::augment::augment;
+use crate::dataset::ClipRef;
+
+/// Augmented variations per window, besides the recording itself.
+pub const AUGMENTED_VARIANTS: u8 = 2;
+/// Long recordings give at most this many windows, evenly spread, so they do not swamp one-shots.
+const MAX_WINDOWS_PER_CLIP: usize = 4;
+/// Bump when windowing or augmentation changes, so stale caches are rebuilt.
+const CACHE_VERSION: u32 = 1;
+
+/// One summary: a window of a clip, as recorded (variant 0) or augmented.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Example {
+    pub clip: usize,
+    pub window: u8,
+    pub variant: u8,
+    pub summary: Vec<f32>,
+}
+
+type ClipSummaries = Vec<(u8, u8, Vec<f32>)>;
+
+#[derive(Serialize, Deserialize)]
+struct Cache {
+    version: u32,
+    schema: FeatureSchema,
+    clips: BTreeMap<String, ClipSummaries>,
+}
+
+/// Summaries of every clip (reading what the cache has, computing the rest in parallel).
+pub fn extract(clips: &[ClipRef], cache_path: &Path) -> Result<Vec<Example>> {
+    let mut cache = std::fs::read(cache_path)
+        .ok()
+        .and_then(|bytes| postcard::from_bytes::<Cache>(&bytes).ok())
+        .filter(|c| c.version == CACHE_VERSION && c.schema == FeatureSchema::current())
+        .unwrap_or_else(|| Cache {
+            version: CACHE_VERSION,
+            schema: FeatureSchema::current(),
+            clips: BTreeMap::new(),
+        });
+
+    let missing: Vec<&ClipRef> = clips
+        .iter()
+        .filter(|c| !cache.clips.contains_key(&key(c)))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "Summarising {} clips ({} cached)...",
+            missing.len(),
+            clips.len() - missing.len()
+        );
+        let done = AtomicUsize::new(0);
+        let failed = AtomicUsize::new(0);
+        let computed: Vec<(String, ClipSummaries)> = missing
+            .par_iter()
+            .map(|clip| {
+                let summaries = clip_summaries(clip).unwrap_or_else(|e| {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("  skipped {}: {e:#}", clip.path.display());
+                    Vec::new()
+                });
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if n % 500 == 0 {
+                    eprintln!("  {n}/{}", missing.len());
+                }
+                (key(clip), summaries)
+            })
+            .collect();
+        eprintln!(
+            "  done; {} clips could not be read",
+            failed.load(Ordering::Relaxed)
+        );
+        cache.clips.extend(computed);
+        let bytes = postcard::to_stdvec(&cache).context("encoding the feature cache")?;
+        std::fs::write(cache_path, bytes)
+            .with_context(|| format!("writing {}", cache_path.display()))?;
+    }
+
+    Ok(clips
+        .iter()
+        .enumerate()
+        .flat_map(|(index, clip)| {
+            cache.clips[&key(clip)]
+                .iter()
+                .map(move |(window, variant, summary)| Example {
+                    clip: index,
+                    window: *window,
+                    variant: *variant,
+                    summary: summary.clone(),
+                })
+        })
+        .collect())
+}
+
+fn key(clip: &ClipRef) -> String {
+    clip.path.to_string_lossy().into_owned()
+}
+
+fn clip_summaries(clip: &ClipRef) -> Result<ClipSummaries> {
+    let audio = decode_file(&clip.path)?;
+    let sample_rate = audio.sample_rate as f32;
+    let mono = audio.to_mono();
+    let seed = fnv1a(key(clip).as_bytes());
+    let mut out = Vec::new();
+    let mut windows = Vec::new();
+    for variant in 0..=AUGMENTED_VARIANTS {
+        let samples = if variant == 0 {
+            mono.clone()
+        } else {
+            augment(&mono, sample_rate, seed ^ u64::from(variant))
+        };
+        let frames = analyze(&samples, sample_rate);
+        if variant == 0 {
+            windows = window_ranges(frames.len());
+        }
+        for (w, range) in windows.iter().enumerate() {
+            let range = range.start.min(frames.len())..range.end.min(frames.len());
+            if let Some(summary) = summarize(&frames[range]) {
+                out.push((w as u8, variant, summary));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Frame ranges of at most one decision window each, evenly spread over the clip.
+fn window_ranges(frames: usize) -> Vec<std::ops::Range<usize>> {
+    let per_window = (f64::from(LABEL_WINDOW_SECONDS) / HOP_SECONDS).round() as usize;
+    if frames <= per_window {
+        return vec![0..frames];
+    }
+    let count = frames.div_ceil(per_window).min(MAX_WINDOWS_PER_CLIP);
+    let last_start = frames - per_window;
+    (0..count)
+        .map(|i| {
+            let start = if count == 1 {
+                0
+            } else {
+                last_start * i / (count - 1)
+            };
+            start..start + per_window
+        })
+        .collect()
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_short_clips_whole_and_spread_over_long_ones() {
+        assert_eq!(window_ranges(10), vec![0..10]);
+        let per = (f64::from(LABEL_WINDOW_SECONDS) / HOP_SECONDS).round() as usize;
+        let long = window_ranges(per * 10);
+        assert_eq!(long.len(), MAX_WINDOWS_PER_CLIP);
+        assert_eq!(long[0].start, 0);
+        assert_eq!(long.last().unwrap().end, per * 10);
+        assert!(long.iter().all(|r| r.len() == per));
+    }
+}

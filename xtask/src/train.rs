@@ -1,0 +1,374 @@
+//! `cargo xtask train` builds the default reference set from the corpus; `cargo xtask evaluate`
+//! measures how well labels carry over to recordings from sources left out of training.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use track_labeler::knn::{DEFAULT_BALANCE, Knn};
+use track_labeler::labels::Class;
+use track_labeler::summary::summary_dimension_names;
+use track_labeler_cli::fit::{FitOptions, LabelledSummary, Projection, fit_reference_set};
+
+use crate::dataset::{self, ClipRef};
+use crate::features::{self, Example};
+use crate::render;
+
+/// Examples kept per (source, class), augmented ones included: enough to describe a source,
+/// few enough that 3,500 speech clips do not bury 80 tom hits, and the set stays small.
+const MAX_PER_SOURCE_AND_CLASS: usize = 1500;
+
+struct Corpus {
+    root: PathBuf,
+    clips: Vec<ClipRef>,
+    examples: Vec<Example>,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// Renders what must be rendered, lists the labelled clips and summarises them.
+fn prepare() -> Result<Corpus> {
+    let root = workspace_root();
+    let corpus = root.join("corpus");
+    let sf2 = corpus.join("debian/fluid-soundfont-gm/usr/share/sounds/sf2/FluidR3_GM.sf2");
+    if !sf2.exists() {
+        bail!(
+            "{} is missing: run `cargo xtask corpus` first",
+            sf2.display()
+        );
+    }
+    let rendered = render::render_fluidr3(&sf2, &corpus.join("rendered/fluidr3"))?;
+    let beats = dataset::render_hydrogen_beats(&corpus)?;
+    eprintln!("FluidR3 clips: {rendered}, Hydrogen beats: {beats}");
+    let clips = dataset::labelled_clips(&corpus)?;
+    let examples = features::extract(&clips, &corpus.join("features.cache"))?;
+    eprintln!("{} clips, {} summaries", clips.len(), examples.len());
+    Ok(Corpus {
+        root,
+        clips,
+        examples,
+    })
+}
+
+fn class_labels() -> Vec<String> {
+    Class::ALL.iter().map(|c| c.id().to_string()).collect()
+}
+
+/// Evenly thins each (source, class) to at most [`MAX_PER_SOURCE_AND_CLASS`] examples.
+fn capped<'a>(corpus: &'a Corpus, examples: impl Iterator<Item = &'a Example>) -> Vec<&'a Example> {
+    let mut by_cell: BTreeMap<(&str, Class), Vec<&Example>> = BTreeMap::new();
+    for e in examples {
+        let clip = &corpus.clips[e.clip];
+        by_cell
+            .entry((clip.source.as_str(), clip.class))
+            .or_default()
+            .push(e);
+    }
+    by_cell
+        .into_values()
+        .flat_map(|cell| {
+            let step = cell.len().div_ceil(MAX_PER_SOURCE_AND_CLASS).max(1);
+            cell.into_iter().step_by(step).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn labelled(corpus: &Corpus, examples: &[&Example]) -> Vec<LabelledSummary> {
+    examples
+        .iter()
+        .map(|e| LabelledSummary {
+            label: corpus.clips[e.clip].class as usize,
+            summary: e.summary.clone(),
+        })
+        .collect()
+}
+
+pub fn train(_args: impl Iterator<Item = String>) -> Result<()> {
+    let corpus = prepare()?;
+    let chosen = capped(&corpus, corpus.examples.iter());
+    let sources: BTreeSet<&str> = corpus.clips.iter().map(|c| c.source.as_str()).collect();
+    let provenance = format!(
+        "Track Labeler default set: {} summaries of {} clips from {}; see assets/default-manifest.json",
+        chosen.len(),
+        corpus.clips.len(),
+        sources.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    let set = fit_reference_set(
+        class_labels(),
+        &labelled(&corpus, &chosen),
+        &FitOptions::default(),
+        provenance,
+    );
+    let bytes = set.to_bytes();
+    let assets = corpus.root.join("assets");
+    std::fs::write(assets.join("default.tlref"), &bytes).context("writing the default set")?;
+    write_manifest(&corpus, &chosen, &assets.join("default-manifest.json"))?;
+    eprintln!(
+        "Wrote assets/default.tlref: {} examples, {} bytes",
+        set.examples(),
+        bytes.len()
+    );
+    Ok(())
+}
+
+/// Every source with version and licence (from `corpus/sources.json`), and what each fed.
+fn write_manifest(corpus: &Corpus, chosen: &[&Example], path: &Path) -> Result<()> {
+    let sources_json = corpus.root.join("corpus/sources.json");
+    let sources: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&sources_json)
+            .with_context(|| format!("reading {}", sources_json.display()))?,
+    )?;
+    let mut fed: BTreeMap<String, BTreeMap<&str, usize>> = BTreeMap::new();
+    for e in chosen {
+        let clip = &corpus.clips[e.clip];
+        *fed.entry(clip.source.clone())
+            .or_default()
+            .entry(clip.class.id())
+            .or_default() += 1;
+    }
+    let manifest = serde_json::json!({
+        "reference_set": "assets/default.tlref",
+        "built_by": "cargo xtask corpus && cargo xtask train",
+        "fluidr3_rendering": "rendered with rustysynth by xtask/src/render.rs (seeded)",
+        "hydrogen_beats": "sequenced from the Hydrogen kits' one-shots by xtask/src/dataset.rs (seeded)",
+        "examples_per_training_source_and_class": fed,
+        "corpus_packages": sources,
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&manifest)? + "\n")?;
+    Ok(())
+}
+
+/// Results of one pipeline under leave-one-source-out.
+#[derive(Default)]
+struct Scores {
+    /// (held-out source, true class, predicted class) per test example.
+    predictions: Vec<(String, Class, Class)>,
+}
+
+impl Scores {
+    fn recall(&self, filter: impl Fn(&(String, Class, Class)) -> bool) -> Option<f64> {
+        let chosen: Vec<_> = self.predictions.iter().filter(|p| filter(p)).collect();
+        (!chosen.is_empty())
+            .then(|| chosen.iter().filter(|p| p.1 == p.2).count() as f64 / chosen.len() as f64)
+    }
+
+    /// Mean over the classes present in `source` of their recall.
+    fn macro_recall(&self, source: &str) -> Option<f64> {
+        let recalls: Vec<f64> = Class::ALL
+            .iter()
+            .filter_map(|&c| self.recall(|p| p.0 == source && p.1 == c))
+            .collect();
+        (!recalls.is_empty()).then(|| recalls.iter().sum::<f64>() / recalls.len() as f64)
+    }
+}
+
+pub fn evaluate(_args: impl Iterator<Item = String>) -> Result<()> {
+    let corpus = prepare()?;
+    let sources: BTreeSet<String> = corpus.clips.iter().map(|c| c.source.clone()).collect();
+    let names = summary_dimension_names();
+    let mfcc_stats: Vec<usize> = names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.starts_with("mfcc_") && (n.ends_with(".mean") || n.ends_with(".std")))
+        .map(|(i, _)| i)
+        .collect();
+    let baseline_options = FitOptions {
+        projection: Projection::Select(mfcc_stats),
+        ..FitOptions::default()
+    };
+
+    let (mut ours, mut baseline) = (Scores::default(), Scores::default());
+    for held_out in &sources {
+        let train: Vec<&Example> = capped(
+            &corpus,
+            corpus
+                .examples
+                .iter()
+                .filter(|e| &corpus.clips[e.clip].source != held_out),
+        );
+        let covered: BTreeSet<Class> = train.iter().map(|e| corpus.clips[e.clip].class).collect();
+        let test: Vec<&Example> = corpus
+            .examples
+            .iter()
+            .filter(|e| e.variant == 0)
+            .filter(|e| {
+                &corpus.clips[e.clip].source == held_out
+                    && covered.contains(&corpus.clips[e.clip].class)
+            })
+            .collect();
+        if test.is_empty() {
+            continue;
+        }
+        let plain: Vec<&Example> = train.iter().copied().filter(|e| e.variant == 0).collect();
+        for (scores, options, examples, balance) in [
+            (&mut ours, &FitOptions::default(), &train, DEFAULT_BALANCE),
+            (&mut baseline, &baseline_options, &plain, 0.0),
+        ] {
+            let set = fit_reference_set(
+                class_labels(),
+                &labelled(&corpus, examples),
+                options,
+                String::new(),
+            );
+            let knn = Knn::new(set, balance);
+            for e in &test {
+                let truth = corpus.clips[e.clip].class;
+                let predicted = Class::ALL[knn.classify(&e.summary).label];
+                scores
+                    .predictions
+                    .push((held_out.clone(), truth, predicted));
+            }
+        }
+        eprintln!(
+            "held out {held_out}: {} tests, macro recall {:.3} (baseline {:.3})",
+            test.len(),
+            ours.macro_recall(held_out).unwrap_or(0.0),
+            baseline.macro_recall(held_out).unwrap_or(0.0)
+        );
+    }
+    let report = accuracy_report(&corpus, &sources, &ours, &baseline);
+    let path = corpus.root.join("docs/ACCURACY.md");
+    std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("Wrote {}", path.display());
+    Ok(())
+}
+
+fn percent(x: Option<f64>) -> String {
+    x.map_or("–".into(), |x| format!("{:.0}%", x * 100.0))
+}
+
+fn accuracy_report(
+    corpus: &Corpus,
+    sources: &BTreeSet<String>,
+    ours: &Scores,
+    baseline: &Scores,
+) -> String {
+    let mut md = String::new();
+    let mean_macro = |s: &Scores| {
+        let values: Vec<f64> = sources
+            .iter()
+            .filter_map(|src| s.macro_recall(src))
+            .collect();
+        values.iter().sum::<f64>() / values.len().max(1) as f64
+    };
+    let pooled_macro = |s: &Scores| {
+        let values: Vec<f64> = Class::ALL
+            .iter()
+            .filter_map(|&c| s.recall(|p| p.1 == c))
+            .collect();
+        values.iter().sum::<f64>() / values.len().max(1) as f64
+    };
+    let set_bytes =
+        std::fs::metadata(corpus.root.join("assets/default.tlref")).map_or(0, |m| m.len());
+    let _ = writeln!(md, "# Accuracy\n");
+    let _ = writeln!(
+        md,
+        "Leave-one-source-out: for each source, a reference set is fitted on every other source \
+         (augmented as in training) and tested on the held-out source's recordings as they are \
+         (one test per decision window, classes the other sources do not cover left out). \
+         Whole sources, and with them their kits, instruments and speakers, stay on one side.\n"
+    );
+    let _ = writeln!(
+        md,
+        "Produced by `cargo xtask corpus && cargo xtask train && cargo xtask evaluate`.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| pipeline | mean macro recall over held-out sources | pooled macro recall over classes |\n|---|---|---|"
+    );
+    let _ = writeln!(
+        md,
+        "| ours: summary (345 dims) + LDA + KNN, augmented | **{:.3}** | {:.3} |",
+        mean_macro(ours),
+        pooled_macro(ours)
+    );
+    let _ = writeln!(
+        md,
+        "| baseline: MFCC 1-19 mean + std, standardised, KNN k=5 | {:.3} | {:.3} |\n",
+        mean_macro(baseline),
+        pooled_macro(baseline)
+    );
+    let _ = writeln!(
+        md,
+        "Default reference set: {} bytes (`assets/default.tlref`).\n",
+        set_bytes
+    );
+
+    let _ = writeln!(
+        md,
+        "## Per held-out source\n\n| source | tests | classes | ours | baseline |\n|---|---|---|---|---|"
+    );
+    for source in sources {
+        let tests = ours.predictions.iter().filter(|p| &p.0 == source).count();
+        let classes: BTreeSet<&str> = ours
+            .predictions
+            .iter()
+            .filter(|p| &p.0 == source)
+            .map(|p| p.1.id())
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {source} | {tests} | {} | {} | {} |",
+            classes.into_iter().collect::<Vec<_>>().join(", "),
+            percent(ours.macro_recall(source)),
+            percent(baseline.macro_recall(source))
+        );
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## Per class (pooled over held-out sources)\n\n| class | tests | sources scored | ours | baseline |\n|---|---|---|---|---|"
+    );
+    for class in Class::ALL {
+        let tests = ours.predictions.iter().filter(|p| p.1 == class).count();
+        let scored: BTreeSet<&str> = ours
+            .predictions
+            .iter()
+            .filter(|p| p.1 == class)
+            .map(|p| p.0.as_str())
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {} | {tests} | {} | {} | {} |",
+            class.id(),
+            scored.len(),
+            percent(ours.recall(|p| p.1 == class)),
+            percent(baseline.recall(|p| p.1 == class))
+        );
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## Confusion (ours, pooled; rows: true class, columns: predicted)\n"
+    );
+    let short: Vec<String> = Class::ALL
+        .iter()
+        .map(|c| c.id().chars().take(5).collect())
+        .collect();
+    let _ = writeln!(
+        md,
+        "| | {} |\n|---|{}",
+        short.join(" | "),
+        "---|".repeat(Class::ALL.len())
+    );
+    for truth in Class::ALL {
+        let row: Vec<String> = Class::ALL
+            .iter()
+            .map(|&p| {
+                ours.predictions
+                    .iter()
+                    .filter(|x| x.1 == truth && x.2 == p)
+                    .count()
+                    .to_string()
+            })
+            .collect();
+        let _ = writeln!(md, "| {} | {} |", truth.id(), row.join(" | "));
+    }
+    md
+}
