@@ -2,10 +2,6 @@
 
 use crate::reference::ReferenceSet;
 
-/// How strongly votes are rebalanced against class frequency in the reference set:
-/// 0 counts every neighbour alike, 1 divides by the class's share of the examples.
-pub const DEFAULT_BALANCE: f32 = 0.5;
-
 /// A label decision.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
@@ -24,7 +20,7 @@ pub struct Knn {
 }
 
 impl Knn {
-    pub fn new(set: ReferenceSet, balance: f32) -> Self {
+    pub fn new(set: ReferenceSet) -> Self {
         let mut counts = vec![0usize; set.labels.len()];
         for &label in &set.example_labels {
             counts[usize::from(label)] += 1;
@@ -37,7 +33,7 @@ impl Knn {
                 if c == 0 {
                     0.0
                 } else {
-                    (total / present / c as f32).powf(balance)
+                    (total / present / c as f32).powf(set.balance)
                 }
             })
             .collect();
@@ -121,7 +117,7 @@ mod tests {
     use crate::summary::SUMMARY_DIMS;
 
     /// Two labels in a 2-D projected space that reads summary dimensions 0 and 1 directly.
-    fn toy_set(points: &[(f32, f32, u16)], k: usize) -> ReferenceSet {
+    fn toy_set(points: &[(f32, f32, u16)], k: usize, balance: f32) -> ReferenceSet {
         let mut projection = vec![0.0; SUMMARY_DIMS * 2];
         projection[0] = 1.0;
         projection[3] = 1.0;
@@ -134,6 +130,7 @@ mod tests {
             projection,
             projected_dims: 2,
             k,
+            balance,
             points: points.iter().flat_map(|&(x, y, _)| [x, y]).collect(),
             example_labels: points.iter().map(|&(_, _, l)| l).collect(),
             provenance: "test".into(),
@@ -149,13 +146,11 @@ mod tests {
 
     #[test]
     fn nearest_examples_decide_and_confidence_is_the_vote_share() {
-        let knn = Knn::new(
-            toy_set(
-                &[(0.0, 0.0, 0), (0.1, 0.0, 0), (3.0, 3.0, 1), (3.1, 3.0, 1)],
-                3,
-            ),
+        let knn = Knn::new(toy_set(
+            &[(0.0, 0.0, 0), (0.1, 0.0, 0), (3.0, 3.0, 1), (3.1, 3.0, 1)],
+            3,
             0.0,
-        );
+        ));
         let near_low = knn.classify(&summary_at(0.05, 0.0));
         assert_eq!(near_low.label, 0);
         assert!(near_low.confidence > 0.9 && near_low.confidence < 1.0);
@@ -170,15 +165,15 @@ mod tests {
         // Nine "low" examples far-ish, one "high" example equally far: k covers all ten.
         let mut points: Vec<(f32, f32, u16)> = (0..9).map(|i| (-1.0, i as f32 * 0.01, 0)).collect();
         points.push((1.0, 0.0, 1));
-        let unbalanced = Knn::new(toy_set(&points, 10), 0.0).classify(&summary_at(0.0, 0.0));
-        let balanced = Knn::new(toy_set(&points, 10), 1.0).classify(&summary_at(0.0, 0.0));
+        let unbalanced = Knn::new(toy_set(&points, 10, 0.0)).classify(&summary_at(0.0, 0.0));
+        let balanced = Knn::new(toy_set(&points, 10, 1.0)).classify(&summary_at(0.0, 0.0));
         assert_eq!(unbalanced.label, 0);
         assert!((balanced.confidence - 0.5).abs() < 0.02, "{balanced:?}");
     }
 
     #[test]
     fn non_finite_summaries_still_classify() {
-        let knn = Knn::new(toy_set(&[(0.0, 0.0, 0), (3.0, 3.0, 1)], 1), 0.5);
+        let knn = Knn::new(toy_set(&[(0.0, 0.0, 0), (3.0, 3.0, 1)], 1, 0.5));
         let prediction = knn.classify(&summary_at(f32::NAN, f32::INFINITY));
         assert!(prediction.confidence.is_finite());
     }

@@ -56,6 +56,9 @@ pub struct ReferenceSet {
     pub projected_dims: usize,
     /// Neighbours consulted per decision.
     pub k: usize,
+    /// How strongly votes are rebalanced against label frequency in the set: 0 counts every
+    /// neighbour alike, 1 divides by the label's share of the examples.
+    pub balance: f32,
     /// `examples * projected_dims` coordinates and one label index per example.
     pub points: Vec<f32>,
     pub example_labels: Vec<u16>,
@@ -192,6 +195,9 @@ impl ReferenceSet {
         }
         if self.scale.iter().any(|&s| s <= 0.0) || !(self.clip > 0.0) {
             return fail("non-positive scale".into());
+        }
+        if !(0.0..=1.0).contains(&self.balance) {
+            return fail(format!("balance {} outside 0..1", self.balance));
         }
         Ok(())
     }

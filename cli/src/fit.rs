@@ -11,6 +11,8 @@ use track_labeler::summary::SUMMARY_DIMS;
 pub struct FitOptions {
     /// Neighbours per decision.
     pub k: usize,
+    /// Vote rebalancing against label frequency, 0 to 1 (see [`ReferenceSet::balance`]).
+    pub balance: f32,
     /// Standardised values are clipped to ± this, so one wild dimension cannot dominate.
     pub clip: f32,
     /// Shrinkage of the within-class scatter towards its mean diagonal, 0 to 1; keeps the
@@ -32,6 +34,7 @@ impl Default for FitOptions {
     fn default() -> Self {
         Self {
             k: 5,
+            balance: 0.5,
             clip: 5.0,
             shrinkage: 0.1,
             projection: Projection::Lda(15),
@@ -126,6 +129,7 @@ pub fn fit_reference_set(
         projection,
         projected_dims,
         k: options.k,
+        balance: options.balance,
         points,
         example_labels: examples.iter().map(|e| e.label as u16).collect(),
         provenance,
@@ -229,10 +233,16 @@ mod tests {
         let train = noisy_examples(300, 7);
         let test = noisy_examples(50, 99);
         let accuracy = |options: FitOptions| {
-            let knn = Knn::new(
-                fit_reference_set(labels.clone(), &train, &options, String::new()),
-                0.0,
-            );
+            let options = FitOptions {
+                balance: 0.0,
+                ..options
+            };
+            let knn = Knn::new(fit_reference_set(
+                labels.clone(),
+                &train,
+                &options,
+                String::new(),
+            ));
             test.iter()
                 .filter(|e| knn.classify(&e.summary).label == e.label)
                 .count() as f32

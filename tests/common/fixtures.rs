@@ -34,10 +34,19 @@ pub fn read_wav_mono(path: &Path) -> (Vec<f32>, f32) {
         hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let spec = reader.spec();
     assert_eq!(spec.channels, 1, "{} is not mono", path.display());
-    let samples = reader
-        .samples::<f32>()
-        .map(|s| s.expect("sample"))
-        .collect();
+    let samples = match spec.sample_format {
+        hound::SampleFormat::Float => reader
+            .samples::<f32>()
+            .map(|s| s.expect("sample"))
+            .collect(),
+        hound::SampleFormat::Int => {
+            let full_scale = (1u32 << (spec.bits_per_sample - 1)) as f32;
+            reader
+                .samples::<i32>()
+                .map(|s| s.expect("sample") as f32 / full_scale)
+                .collect()
+        }
+    };
     (samples, spec.sample_rate as f32)
 }
 

@@ -2,62 +2,39 @@
 //! present it (tilted or band-limited EQ, light noise, a short reverb). Level is left alone:
 //! the summary does not see it. Deterministic for a given seed.
 
-/// A small xorshift generator: deterministic and dependency-free.
-pub struct Rng(u64);
+use crate::rng::Rng;
 
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        // splitmix64 of the seed, so nearby seeds give unrelated streams.
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        Self((z ^ (z >> 31)) | 1)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    pub fn range(&mut self, low: f32, high: f32) -> f32 {
-        low + (high - low) * self.next()
-    }
-
-    pub fn chance(&mut self, p: f32) -> bool {
-        self.next() < p
-    }
+fn uniform(rng: &mut Rng, lo: f32, hi: f32) -> f32 {
+    rng.range(f64::from(lo), f64::from(hi)) as f32
 }
 
 /// One random variation of `samples`.
 pub fn augment(samples: &[f32], sample_rate: f32, seed: u64) -> Vec<f32> {
     let mut rng = Rng::new(seed);
     let mut out = samples.to_vec();
-    tilt(&mut out, sample_rate, rng.range(-6.0, 6.0));
+    tilt(&mut out, sample_rate, uniform(&mut rng, -6.0, 6.0));
     if rng.chance(0.35) {
-        one_pole_lowpass(&mut out, sample_rate, rng.range(3_000.0, 12_000.0));
+        one_pole_lowpass(&mut out, sample_rate, uniform(&mut rng, 3_000.0, 12_000.0));
     }
     if rng.chance(0.35) {
         let mut low = out.clone();
-        one_pole_lowpass(&mut low, sample_rate, rng.range(40.0, 250.0));
+        one_pole_lowpass(&mut low, sample_rate, uniform(&mut rng, 40.0, 250.0));
         out.iter_mut().zip(&low).for_each(|(o, l)| *o -= l);
     }
     if rng.chance(0.5) {
         reverb(
             &mut out,
             sample_rate,
-            rng.range(0.2, 1.0),
-            rng.range(0.08, 0.3),
+            uniform(&mut rng, 0.2, 1.0),
+            uniform(&mut rng, 0.08, 0.3),
             &mut rng,
         );
     }
     if rng.chance(0.5) {
         let rms = (out.iter().map(|x| x * x).sum::<f32>() / out.len().max(1) as f32).sqrt();
-        let level = rms * 10f32.powf(rng.range(-50.0, -30.0) / 20.0) * 3.4; // uniform noise has rms 1/3.4
+        let level = rms * 10f32.powf(uniform(&mut rng, -50.0, -30.0) / 20.0) * 3.4; // uniform noise has rms 1/3.4
         out.iter_mut()
-            .for_each(|x| *x += level * (rng.next() - 0.5));
+            .for_each(|x| *x += level * uniform(&mut rng, -0.5, 0.5));
     }
     out
 }
@@ -92,7 +69,7 @@ fn reverb(samples: &mut Vec<f32>, sample_rate: f32, decay_seconds: f32, wet: f32
         .collect();
     let mut mixed = vec![0.0f32; input.len()];
     for base in [1557.0, 1617.0, 1491.0, 1422.0] {
-        let delay = ((base * rng.range(0.9, 1.1)) * scale) as usize;
+        let delay = ((base * uniform(rng, 0.9, 1.1)) * scale) as usize;
         // Feedback giving -60 dB after `decay_seconds`.
         let feedback = 10f32.powf(-3.0 * delay as f32 / (decay_seconds * sample_rate));
         let mut line = vec![0.0f32; input.len()];

@@ -7,6 +7,7 @@
 //! out" or "listen first" are left out. Groups are prefixed with their source (`hydrogen:BJA_Pacific`,
 //! `fillets-cs:m`) so that they are unique across sources.
 
+use crate::rng::{Rng, fnv1a};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -1024,42 +1025,6 @@ struct BeatEntry {
     seed: u64,
 }
 
-/// SplitMix64: small, seeded, the same on every platform.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        ((self.unit() * n as f64) as usize).min(n.saturating_sub(1))
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        if items.is_empty() {
-            None
-        } else {
-            Some(&items[self.below(items.len())])
-        }
-    }
-}
-
-fn fnv1a(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// A velocity layer, decoded to mono at [`BEAT_RATE`].
 struct LoadedLayer {
     samples: Arc<Vec<f32>>,
@@ -1415,14 +1380,17 @@ struct Beat {
 /// humanised timing and velocity, an optional crash and tom fill; mono at [`BEAT_RATE`],
 /// peak-normalised.
 fn render_beat(voices: &KitVoices, style: &Style, seed: u64) -> Beat {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let bpm = style.bpm.0 + rng.below((style.bpm.1 - style.bpm.0 + 1) as usize) as u32;
     let seconds = (rng.range(3.0, 5.0) * 100.0).round() / 100.0;
     let beat_len = 60.0 / f64::from(bpm);
     let steps_per_beat = style.steps / 4;
     let step_len = beat_len / steps_per_beat as f64;
 
-    let pick = |rng: &mut Rng, role: Role| rng.pick(&voices.of(role)).cloned();
+    let pick = |rng: &mut Rng, role: Role| {
+        let choices = voices.of(role);
+        choices.get(rng.below(choices.len())).cloned()
+    };
     let kick = pick(&mut rng, Role::Kick);
     let snare = pick(&mut rng, Role::Snare);
     let closed = pick(&mut rng, Role::HatClosed);
@@ -1627,7 +1595,7 @@ pub fn render_hydrogen_beats(corpus: &Path) -> Result<usize> {
         fs::create_dir_all(&kit_out).with_context(|| format!("creating {}", kit_out.display()))?;
         for i in 0..BEATS_PER_KIT {
             let style = &STYLES[i % STYLES.len()];
-            let seed = fnv1a(&format!("{BEAT_SEED_TAG}/{}/{i}", kit.dir));
+            let seed = fnv1a(format!("{BEAT_SEED_TAG}/{}/{i}", kit.dir).as_bytes());
             let beat = render_beat(&voices, style, seed);
             let file = format!("beat-{i:02}-{}-{}bpm.wav", beat.style, beat.bpm);
             write_wav16(&kit_out.join(&file), &beat.samples)?;
@@ -1978,7 +1946,7 @@ mod tests {
             sample_format: hound::SampleFormat::Int,
         };
         let mut w = hound::WavWriter::create(path, spec).unwrap();
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         let n = (seconds * rate as f32) as usize;
         for i in 0..n {
             let t = i as f32 / rate as f32;

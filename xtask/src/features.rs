@@ -17,13 +17,14 @@ use track_labeler_cli::decode::decode_file;
 
 use crate::augment::augment;
 use crate::dataset::ClipRef;
+use crate::rng::fnv1a;
 
 /// Augmented variations per window, besides the recording itself.
 pub const AUGMENTED_VARIANTS: u8 = 2;
 /// Long recordings give at most this many windows, evenly spread, so they do not swamp one-shots.
 const MAX_WINDOWS_PER_CLIP: usize = 4;
 /// Bump when windowing or augmentation changes, so stale caches are rebuilt.
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 
 /// One summary: a window of a clip, as recorded (variant 0) or augmented.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,12 +158,6 @@ fn window_ranges(frames: usize) -> Vec<std::ops::Range<usize>> {
             start..start + per_window
         })
         .collect()
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

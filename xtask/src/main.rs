@@ -3,6 +3,7 @@ mod corpus;
 mod dataset;
 mod features;
 mod render;
+mod rng;
 mod train;
 
 fn main() -> nice_plug_xtask::Result<()> {

@@ -43,6 +43,7 @@
 //! selects bank-128 kit N. An unknown preset silently falls back to kit 0 (or to bank 0), so every
 //! preset is checked against the SoundFont before rendering.
 
+use crate::rng::Rng;
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use rustysynth::{SoundFont, Synthesizer, SynthesizerSettings};
 use serde::{Deserialize, Serialize};
@@ -326,61 +327,6 @@ struct Clip {
     peak_dbfs: f64,
 }
 
-/// SplitMix64: tiny, fast and good enough for musical choices.
-struct Rng(u64);
-
-impl Rng {
-    fn for_name(name: &str) -> Self {
-        // FNV-1a of the name, mixed with the global seed.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in name.bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        let mut rng = Rng(h ^ SEED);
-        rng.next_u64();
-        rng
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// Uniform integer in `lo..=hi`.
-    fn int(&mut self, lo: i32, hi: i32) -> i32 {
-        if hi <= lo {
-            return lo;
-        }
-        lo + (self.next_u64() % (hi - lo + 1) as u64) as i32
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next_u64() % items.len() as u64) as usize]
-    }
-
-    /// Roughly bell-shaped in [-1, 1].
-    fn bell(&mut self) -> f64 {
-        self.unit() + self.unit() - 1.0
-    }
-}
-
 /// Renders the FluidR3 training clips into `out_dir` (skips if `out_dir/index.json` exists and is complete), returns the number of clips.
 pub fn render_fluidr3(sf2: &Path, out_dir: &Path) -> Result<usize> {
     if let Some(n) = complete_render(out_dir) {
@@ -634,7 +580,7 @@ fn plan_melodic(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
         let slots = NOTE_SLOTS * scale;
         for slot in 0..slots {
             for vel in VELOCITIES {
-                let mut rng = Rng::for_name(&format!("{id}-note{slot:02}-v{vel:03}"));
+                let mut rng = Rng::for_name(&format!("{id}-note{slot:02}-v{vel:03}"), SEED);
                 let a = lo as f64 + (hi - lo) as f64 * slot as f64 / slots as f64;
                 let b = lo as f64 + (hi - lo) as f64 * (slot + 1) as f64 / slots as f64;
                 let key = (rng.range(a, b).floor() as i32).clamp(lo, hi);
@@ -653,7 +599,7 @@ fn plan_melodic(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
         if p.poly != Mono {
             for i in 0..CHORDS_PER_PROGRAM * scale {
                 let name = format!("{id}-chord{i:02}");
-                let mut rng = Rng::for_name(&name);
+                let mut rng = Rng::for_name(&name, SEED);
                 let (events, len) = chord(&mut rng, p, lo, hi);
                 add(name, events, len, &mut rng);
             }
@@ -661,7 +607,7 @@ fn plan_melodic(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
         let phrases = PHRASES_PER_PROGRAM * scale + if p.poly == Mono { 1 } else { 0 };
         for i in 0..phrases {
             let name = format!("{id}-phrase{i:02}");
-            let mut rng = Rng::for_name(&name);
+            let mut rng = Rng::for_name(&name, SEED);
             let (events, len) = phrase(&mut rng, lo, hi);
             add(name, events, len, &mut rng);
         }
@@ -891,7 +837,7 @@ fn plan_drums(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
             }
             for vel in VELOCITIES {
                 let name = format!("k{kit:03}-n{note:03}-v{vel:03}");
-                let mut rng = Rng::for_name(&name);
+                let mut rng = Rng::for_name(&name, SEED);
                 let len = match class {
                     "toms" => rng.range(0.8, 1.3),
                     "cymbals" => rng.range(1.2, 1.5),
@@ -930,7 +876,7 @@ fn plan_drums(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
         }
         for style in STYLES {
             let name = format!("k{kit:03}-{}", style.name());
-            let mut rng = Rng::for_name(&name);
+            let mut rng = Rng::for_name(&name, SEED);
             let (events, len) = drum_beat(&mut rng, style);
             clips.push(Clip {
                 class: "drum_kit",
