@@ -8,24 +8,15 @@ use track_labeler::analysis::Analyzer;
 use track_labeler::handoff::frame_channel;
 use track_labeler::realtime::RealtimeAnalysis;
 
-const SAMPLE_RATE: f32 = 48_000.0;
+#[path = "../tests/common/signals.rs"]
+mod signals;
 
-fn noise(len: usize) -> Vec<f32> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        })
-        .collect()
-}
+const SAMPLE_RATE: f32 = 48_000.0;
 
 /// Ten seconds of mono audio per iteration; criterion's elements/s divided by 48,000 is the
 /// times-real-time figure.
 fn analyzer_throughput(c: &mut Criterion) {
-    let audio = noise(SAMPLE_RATE as usize * 10);
+    let audio = signals::noise(7, SAMPLE_RATE as usize * 10);
     let mut group = c.benchmark_group("analyzer_mono_48k");
     group.throughput(Throughput::Elements(audio.len() as u64));
     group.bench_function("10s_in_512_sample_blocks", |b| {
@@ -49,7 +40,7 @@ fn analyzer_throughput(c: &mut Criterion) {
 fn process_block(c: &mut Criterion) {
     let mut group = c.benchmark_group("process_block_stereo_48k");
     for block in [64usize, 512] {
-        let left = noise(block * 1000);
+        let left = signals::noise(11, block * 1000);
         let right: Vec<f32> = left.iter().rev().copied().collect();
         let (tx, rx) = frame_channel(1 << 16);
         let mut realtime = RealtimeAnalysis::new(SAMPLE_RATE, block, tx);

@@ -1,4 +1,6 @@
-//! Deterministic test signals.
+//! Deterministic test signals, shared by the tests and the benchmarks.
+
+#![allow(dead_code)] // each test and bench binary uses its own part
 
 pub fn sine(freq: f32, sample_rate: f32, len: usize) -> Vec<f32> {
     (0..len)

@@ -8,6 +8,7 @@
 //! `fillets-cs:m`) so that they are unique across sources.
 
 use crate::rng::{Rng, fnv1a};
+use crate::wav::write_mono16;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -1537,23 +1538,6 @@ fn sanitize(name: &str) -> String {
         .collect()
 }
 
-fn write_wav16(path: &Path, samples: &[f32]) -> Result<()> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: BEAT_RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec)
-        .with_context(|| format!("creating {}", path.display()))?;
-    for &s in samples {
-        w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)?;
-    }
-    w.finalize()
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
 /// The number of beats in an existing, complete index, if there is one.
 fn existing_beats(dir: &Path) -> Option<usize> {
     let text = fs::read_to_string(dir.join(INDEX)).ok()?;
@@ -1598,7 +1582,7 @@ pub fn render_hydrogen_beats(corpus: &Path) -> Result<usize> {
             let seed = fnv1a(format!("{BEAT_SEED_TAG}/{}/{i}", kit.dir).as_bytes());
             let beat = render_beat(&voices, style, seed);
             let file = format!("beat-{i:02}-{}-{}bpm.wav", beat.style, beat.bpm);
-            write_wav16(&kit_out.join(&file), &beat.samples)?;
+            write_mono16(&kit_out.join(&file), &beat.samples, BEAT_RATE)?;
             entries.push(BeatEntry {
                 path: format!("{folder}/{file}"),
                 class: Class::DrumKit.id().to_string(),

@@ -1,7 +1,7 @@
 //! Clip summaries for training and evaluation: each labelled clip is decoded, cut into windows
 //! as long as the plugin's decision window, and summarised as recorded and in augmented
-//! variations. Summaries are cached in `corpus/features.cache`, keyed by clip path, so `train`
-//! and `evaluate` share one extraction.
+//! variations. Summaries are cached in `corpus/features.cache`, keyed by clip path, size and
+//! modification time, so `train` and `evaluate` share one extraction.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,11 +20,11 @@ use crate::dataset::ClipRef;
 use crate::rng::fnv1a;
 
 /// Augmented variations per window, besides the recording itself.
-pub const AUGMENTED_VARIANTS: u8 = 2;
+pub const AUGMENTED_VARIANTS: u8 = 4;
 /// Long recordings give at most this many windows, evenly spread, so they do not swamp one-shots.
 const MAX_WINDOWS_PER_CLIP: usize = 4;
 /// Bump when windowing or augmentation changes, so stale caches are rebuilt.
-const CACHE_VERSION: u32 = 2;
+const CACHE_VERSION: u32 = 4;
 
 /// One summary: a window of a clip, as recorded (variant 0) or augmented.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -109,15 +109,26 @@ pub fn extract(clips: &[ClipRef], cache_path: &Path) -> Result<Vec<Example>> {
         .collect())
 }
 
+/// The cache key: path, size and modification time, so a re-rendered or replaced file is
+/// summarised again.
 fn key(clip: &ClipRef) -> String {
-    clip.path.to_string_lossy().into_owned()
+    let stamp = std::fs::metadata(&clip.path)
+        .and_then(|m| Ok((m.len(), m.modified()?)))
+        .map(|(len, modified)| {
+            let nanos = modified
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            format!("{len}@{nanos}")
+        })
+        .unwrap_or_default();
+    format!("{}#{stamp}", clip.path.display())
 }
 
 fn clip_summaries(clip: &ClipRef) -> Result<ClipSummaries> {
     let audio = decode_file(&clip.path)?;
     let sample_rate = audio.sample_rate as f32;
     let mono = audio.to_mono();
-    let seed = fnv1a(key(clip).as_bytes());
+    let seed = fnv1a(clip.path.to_string_lossy().as_bytes());
     let mut out = Vec::new();
     let mut windows = Vec::new();
     for variant in 0..=AUGMENTED_VARIANTS {

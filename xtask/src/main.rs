@@ -5,6 +5,7 @@ mod features;
 mod render;
 mod rng;
 mod train;
+mod wav;
 
 fn main() -> nice_plug_xtask::Result<()> {
     let mut args = std::env::args().skip(1);

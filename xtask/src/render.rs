@@ -44,6 +44,7 @@
 //! preset is checked against the SoundFont before rendering.
 
 use crate::rng::Rng;
+use crate::wav::write_mono16;
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use rustysynth::{SoundFont, Synthesizer, SynthesizerSettings};
 use serde::{Deserialize, Serialize};
@@ -373,7 +374,7 @@ pub fn render_fluidr3(sf2: &Path, out_dir: &Path) -> Result<usize> {
         let rel = format!("{}/{}/{}.wav", clip.class, clip.group, clip.name);
         let path = out_dir.join(&rel);
         fs::create_dir_all(path.parent().unwrap())?;
-        write_wav(&path, &audio)?;
+        write_mono16(&path, &audio, SAMPLE_RATE)?;
         bytes += 44 + 2 * audio.len() as u64;
         seconds += audio.len() as f64 / SAMPLE_RATE as f64;
         index.push(IndexEntry {
@@ -1314,26 +1315,6 @@ fn finish_audio(audio: &mut [f32], peak_dbfs: f64) -> Option<()> {
         *x *= gain * ramp;
     }
     Some(())
-}
-
-fn write_wav(path: &Path, audio: &[f32]) -> Result<()> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: SAMPLE_RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(path, spec)
-        .with_context(|| format!("creating {}", path.display()))?;
-    {
-        let mut w = writer.get_i16_writer(audio.len() as u32);
-        for &x in audio {
-            w.write_sample((x * 32767.0).round().clamp(-32768.0, 32767.0) as i16);
-        }
-        w.flush()?;
-    }
-    writer.finalize()?;
-    Ok(())
 }
 
 fn print_summary(index: &[IndexEntry], silent: usize, bytes: u64, seconds: f64, elapsed: f64) {
