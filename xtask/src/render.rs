@@ -328,6 +328,33 @@ struct Clip {
     peak_dbfs: f64,
 }
 
+impl Clip {
+    /// A clip on the percussion channel with drum kit preset `kit`; its peak level is the next
+    /// draw from `rng`.
+    fn drum(
+        class: &'static str,
+        group: String,
+        name: String,
+        kit: i32,
+        events: Vec<Ev>,
+        len: f64,
+        rng: &mut Rng,
+    ) -> Self {
+        let peak_dbfs = rng.range(PEAK_DBFS.0, PEAK_DBFS.1);
+        Self {
+            class,
+            group,
+            name,
+            drum: true,
+            bank: 128,
+            patch: kit,
+            events,
+            len,
+            peak_dbfs,
+        }
+    }
+}
+
 /// Renders the FluidR3 training clips into `out_dir` (skips if `out_dir/index.json` exists and is complete), returns the number of clips.
 pub fn render_fluidr3(sf2: &Path, out_dir: &Path) -> Result<usize> {
     if let Some(n) = complete_render(out_dir) {
@@ -847,17 +874,15 @@ fn plan_drums(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
                 };
                 // No note-off: FluidR3's drums are one-shot samples with long releases.
                 let events = vec![on(rng.range(0.0, 0.01), note, vel)];
-                clips.push(Clip {
+                clips.push(Clip::drum(
                     class,
-                    group: group.clone(),
+                    group.clone(),
                     name,
-                    drum: true,
-                    bank: 128,
-                    patch: kit,
+                    kit,
                     events,
                     len,
-                    peak_dbfs: rng.range(PEAK_DBFS.0, PEAK_DBFS.1),
-                });
+                    &mut rng,
+                ));
             }
         }
     }
@@ -879,17 +904,15 @@ fn plan_drums(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
             let name = format!("k{kit:03}-{}", style.name());
             let mut rng = Rng::for_name(&name, SEED);
             let (events, len) = drum_beat(&mut rng, style);
-            clips.push(Clip {
-                class: "drum_kit",
-                group: kit_family(kit),
+            clips.push(Clip::drum(
+                "drum_kit",
+                kit_family(kit),
                 name,
-                drum: true,
-                bank: 128,
-                patch: kit,
+                kit,
                 events,
                 len,
-                peak_dbfs: rng.range(PEAK_DBFS.0, PEAK_DBFS.1),
-            });
+                &mut rng,
+            ));
         }
     }
     Ok(())
