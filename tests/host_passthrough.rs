@@ -15,7 +15,8 @@ const BLOCK_PATTERNS: &[&[usize]] = &[
     &[1, 17, 512, 3, 4096, 255, 64],
 ];
 
-fn check_passthrough(sample_rate: f64) {
+/// `channels` selects the mono or stereo layout; the signals are cut to that many channels.
+fn check_passthrough(sample_rate: f64, channels: usize) {
     let entry = load_entry();
     let len = sample_rate as usize / 2;
     let signals = [
@@ -28,8 +29,13 @@ fn check_passthrough(sample_rate: f64) {
         ),
         ("noise", stereo(noise(1, len), noise(2, len))),
         ("silence", stereo(vec![0.0; len], vec![0.0; len])),
-    ];
+    ]
+    .map(|(name, mut planar)| {
+        planar.truncate(channels);
+        (name, planar)
+    });
     let mut instance = Instance::new(entry);
+    instance.select_channels(channels as u32);
     let mut processor = instance.start(sample_rate, 4096);
     for (name, input) in &signals {
         for blocks in BLOCK_PATTERNS {
@@ -39,7 +45,7 @@ fn check_passthrough(sample_rate: f64) {
                     let same_bits = out.iter().zip(inp).all(|(o, i)| o.to_bits() == i.to_bits());
                     assert!(
                         same_bits,
-                        "{name} at {sample_rate} Hz, blocks {blocks:?}, {placement:?}: channel {channel} changed"
+                        "{name} at {sample_rate} Hz, {channels} ch, blocks {blocks:?}, {placement:?}: channel {channel} changed"
                     );
                 }
             }
@@ -49,13 +55,19 @@ fn check_passthrough(sample_rate: f64) {
 }
 
 #[test]
-fn passes_audio_through_bit_exact_at_44_1_khz() {
-    check_passthrough(44_100.0);
+fn passes_stereo_through_bit_exact_at_44_1_khz() {
+    check_passthrough(44_100.0, 2);
 }
 
 #[test]
-fn passes_audio_through_bit_exact_at_96_khz() {
-    check_passthrough(96_000.0);
+fn passes_stereo_through_bit_exact_at_96_khz() {
+    check_passthrough(96_000.0, 2);
+}
+
+#[test]
+fn passes_mono_through_bit_exact_at_44_1_and_96_khz() {
+    check_passthrough(44_100.0, 1);
+    check_passthrough(96_000.0, 1);
 }
 
 #[test]

@@ -12,6 +12,7 @@ use std::ffi::CString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_host::prelude::*;
 use clack_host::process::StartedPluginAudioProcessor;
 use clap_sys::audio_buffer::clap_audio_buffer;
@@ -78,6 +79,22 @@ impl Instance {
             PluginInstance::<TestHost>::new(|_| TestHostShared, |_| (), entry, &id, &host_info)
                 .expect("plugin instantiates");
         Self { instance }
+    }
+
+    /// Selects the plugin's audio port configuration whose main input has `channels` channels
+    /// (the plugin must be inactive), as a host does for a mono or stereo track.
+    pub fn select_channels(&mut self, channels: u32) {
+        let handle = self.instance.plugin_handle();
+        let configs: PluginAudioPortsConfig = handle.get_extension().expect("audio-ports-config");
+        let mut buffer = AudioPortsConfigBuffer::default();
+        let id = (0..configs.count(&handle))
+            .find_map(|i| {
+                let config = configs.get(&handle, i, &mut buffer)?;
+                let main = config.main_input.as_ref()?;
+                (main.channel_count == channels).then_some(config.id)
+            })
+            .unwrap_or_else(|| panic!("no {channels}-channel configuration"));
+        configs.select(&handle, id).expect("configuration accepted");
     }
 
     /// Activates at `sample_rate` and starts processing.
