@@ -23,7 +23,7 @@ const MEL_RANGE_DB: f32 = 80.0;
 /// MFCC 1-19: MFCC 0 only restates the level.
 const CEPSTRA: usize = MFCC_COUNT - 1;
 /// Numbers describing one frame.
-pub const FRAME_DESCRIPTORS: usize = MEL_BANDS + 2 * CEPSTRA + 7;
+pub const FRAME_DESCRIPTORS: usize = MEL_BANDS + 2 * CEPSTRA + 9;
 const STATISTICS: [&str; 4] = ["mean", "std", "p10", "p90"];
 const ENVELOPE: [&str; 5] = [
     "attack_log_s",
@@ -50,6 +50,8 @@ pub fn summary_dimension_names() -> Vec<String> {
             "zcr_log",
             "level_rel_db",
             "flux_db",
+            "low_peak_log",
+            "low_peak_prominence_log",
         ]
         .map(String::from),
     );
@@ -150,6 +152,8 @@ fn describe_frame(
         log_hz(frame.zcr_hz),
         frame.rms_dbfs - loudest,
         flux,
+        log_hz(frame.low_peak.hz),
+        frame.low_peak.prominence.max(1.0).ln(),
     ]);
     out
 }

@@ -8,7 +8,7 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 use super::FrameConfig;
 use super::mel::{MEL_BANDS, MEL_MAX_HZ, MelFilterbank};
-use super::spectral::{self, SpectralShape};
+use super::spectral::{self, LowPeak, SpectralShape};
 
 /// What one analysis frame says about the audio: `Copy`, no heap, so it can cross a lock-free
 /// channel from the audio thread.
@@ -24,6 +24,8 @@ pub struct FrameSummary {
     pub centroid_hz: f32,
     /// Spectral shape below 10 kHz, comparable across sample rates.
     pub shape: SpectralShape,
+    /// The strongest partial below 1 kHz.
+    pub low_peak: LowPeak,
     /// Mel band powers in dB (Slaney mel, 0-10 kHz), on librosa's unnormalised STFT scale.
     /// [`super::mfcc`] turns them into MFCCs.
     pub mel_db: [f32; MEL_BANDS],
@@ -37,6 +39,7 @@ impl Default for FrameSummary {
             zcr_hz: 0.0,
             centroid_hz: 0.0,
             shape: SpectralShape::default(),
+            low_peak: LowPeak::default(),
             mel_db: [0.0; MEL_BANDS],
         }
     }
@@ -194,6 +197,7 @@ impl Analyzer {
                 &self.magnitude[..self.capped_bins],
                 self.sample_rate / n,
             ),
+            low_peak: spectral::low_peak(&self.magnitude, self.sample_rate / n),
             mel_db,
         };
         self.frames_emitted += 1;
@@ -283,6 +287,26 @@ mod tests {
     }
 
     #[test]
+    fn the_low_peak_finds_a_bass_note_between_bins() {
+        for (rate, freq) in [(44_100.0, 110.0), (48_000.0, 61.7), (96_000.0, 440.0)] {
+            let out = frames(
+                &mut Analyzer::new(rate),
+                &sine(freq, rate, rate as usize / 2),
+                4096,
+            );
+            let peak = out.last().unwrap().low_peak;
+            // Bins are 43 Hz apart; the parabola lands within a few Hz.
+            assert!(
+                (peak.hz - freq).abs() < 0.06 * freq,
+                "{rate}: {freq} Hz found at {peak:?}"
+            );
+            assert!(peak.prominence > 5.0, "{rate}: {peak:?}");
+        }
+        let silent = frames(&mut Analyzer::new(44_100.0), &[0.0; 4096], 4096);
+        assert_eq!(silent[0].low_peak, crate::analysis::LowPeak::default());
+    }
+
+    #[test]
     fn non_finite_input_yields_finite_features() {
         let mut signal = sine(440.0, 44_100.0, 8192);
         for (i, x) in signal.iter_mut().enumerate().step_by(3) {
@@ -294,6 +318,8 @@ mod tests {
                 f.shape.centroid_hz,
                 f.shape.bandwidth_hz,
                 f.shape.rolloff_hz,
+                f.low_peak.hz,
+                f.low_peak.prominence,
             ];
             assert!(
                 shape.iter().chain(&f.mel_db).all(|x| x.is_finite()),

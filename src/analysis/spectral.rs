@@ -114,6 +114,48 @@ pub fn spectral_shape(magnitude: &[f32], bin_hz: f32) -> SpectralShape {
     }
 }
 
+/// The strongest partial between 30 Hz and 1 kHz: where a note's fundamental or its low
+/// harmonics sit, the register that tells a bass from a guitar or a piano.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LowPeak {
+    /// Frequency, refined between bins by a parabola through the log magnitudes.
+    pub hz: f32,
+    /// Peak magnitude over the mean magnitude of the range: high for a clear partial.
+    pub prominence: f32,
+}
+
+/// The [`LowPeak`] of a magnitude spectrum whose bin `k` sits at `k * bin_hz`.
+pub fn low_peak(magnitude: &[f32], bin_hz: f32) -> LowPeak {
+    let first = ((30.0 / bin_hz).ceil() as usize).max(1);
+    let last = ((1000.0 / bin_hz) as usize).min(magnitude.len().saturating_sub(2));
+    if first > last {
+        return LowPeak::default();
+    }
+    let range = &magnitude[first..=last];
+    let (offset, &peak) =
+        range.iter().enumerate().fold(
+            (0, &0.0),
+            |best, (i, m)| if *m > *best.1 { (i, m) } else { best },
+        );
+    let mean = range.iter().sum::<f32>() / range.len() as f32;
+    if !(peak > 0.0) {
+        return LowPeak::default();
+    }
+    let bin = first + offset;
+    let ln = |m: f32| m.max(1e-20).ln();
+    let (a, b, c) = (ln(magnitude[bin - 1]), ln(peak), ln(magnitude[bin + 1]));
+    let curvature = a - 2.0 * b + c;
+    let shift = if curvature < 0.0 {
+        (0.5 * (a - c) / curvature).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
+    LowPeak {
+        hz: (bin as f32 + shift) * bin_hz,
+        prominence: peak / mean,
+    }
+}
+
 /// Level in dBFS, floored so silence yields a finite number.
 pub fn to_dbfs(amplitude: f32) -> f32 {
     const FLOOR_DB: f32 = -160.0;

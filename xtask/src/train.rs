@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use track_labeler::knn::Knn;
 use track_labeler::labels::Class;
-use track_labeler::summary::summary_dimension_names;
+use track_labeler::summary::{SUMMARY_DIMS, summary_dimension_names};
 use track_labeler_cli::fit::{FitOptions, LabelledSummary, Projection, fit_reference_set};
 
 use crate::dataset::{self, ClipRef};
@@ -363,7 +363,8 @@ fn accuracy_report(
     );
     let _ = writeln!(
         md,
-        "| ours: summary (345 dims) + LDA + KNN, augmented | **{:.3}** | {:.3} |",
+        "| ours: summary ({} dims) + LDA + KNN, augmented | **{:.3}** | {:.3} |",
+        SUMMARY_DIMS,
         mean_macro(ours),
         pooled_macro(ours)
     );
