@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the build needs (a C toolchain for crates with build scripts).
-PACKAGES=(build-essential pkg-config)
+# Debian packages the build needs: a C toolchain for crates with build scripts, and curl to
+# fetch rustup where Rust is missing.
+PACKAGES=(build-essential pkg-config curl ca-certificates)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

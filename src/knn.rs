@@ -40,10 +40,6 @@ impl Knn {
         Self { set, label_weights }
     }
 
-    pub fn set(&self) -> &ReferenceSet {
-        &self.set
-    }
-
     pub fn label_name(&self, label: usize) -> &str {
         &self.set.labels[label]
     }

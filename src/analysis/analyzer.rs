@@ -103,14 +103,6 @@ impl Analyzer {
         }
     }
 
-    pub fn config(&self) -> FrameConfig {
-        self.config
-    }
-
-    pub fn sample_rate(&self) -> f32 {
-        self.sample_rate
-    }
-
     /// Forgets all buffered audio; the next frame starts at time zero.
     pub fn reset(&mut self) {
         self.ring.fill(0.0);
