@@ -66,28 +66,35 @@ impl Knn {
     /// Weighted vote of the `k` nearest examples: each counts by inverse distance and by its
     /// label's balance weight.
     pub fn classify_point(&self, point: &[f32]) -> Prediction {
+        self.classify_point_taught(point, &[])
+    }
+
+    /// As [`Knn::classify_point`], with examples a user taught (projected points): each one
+    /// inside the neighbourhood the `k` nearest span votes like [`TAUGHT_EXAMPLE_WEIGHT`]
+    /// neighbours at its distance, so a handful of them outweighs thousands of stock examples.
+    pub fn classify_point_taught(&self, point: &[f32], taught: &[TaughtPoint]) -> Prediction {
         let set = &self.set;
         let p = set.projected_dims;
         let mut nearest: Vec<(f32, u16)> = set
             .points
             .chunks_exact(p)
             .zip(&set.example_labels)
-            .map(|(example, &label)| {
-                let d2: f32 = example
-                    .iter()
-                    .zip(point)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum();
-                (d2, label)
-            })
+            .map(|(example, &label)| (squared_distance(example, point), label))
             .collect();
         let k = set.k.min(nearest.len());
         nearest.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
+        let radius2 = nearest[k - 1].0;
 
         let mut votes = vec![0.0f32; set.labels.len()];
         for &(d2, label) in &nearest[..k] {
             votes[usize::from(label)] +=
                 self.label_weights[usize::from(label)] / (d2.sqrt() + 1e-3);
+        }
+        for example in taught {
+            let d2 = squared_distance(&example.point, point);
+            if d2 <= radius2 && example.label < votes.len() {
+                votes[example.label] += TAUGHT_EXAMPLE_WEIGHT / (d2.sqrt() + 1e-3);
+            }
         }
         let total: f32 = votes.iter().sum();
         let mut ranked: Vec<(usize, f32)> = votes
@@ -104,6 +111,37 @@ impl Knn {
             top: ranked,
         }
     }
+
+    /// The label index of `name`, if the set has it.
+    pub fn label_index(&self, name: &str) -> Option<usize> {
+        self.set.labels.iter().position(|l| l == name)
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.set.labels
+    }
+
+    /// Every example's projected point with its label index, for drawing the set as a map.
+    pub fn examples(&self) -> impl Iterator<Item = (&[f32], usize)> + Clone {
+        self.set
+            .points
+            .chunks_exact(self.set.projected_dims)
+            .zip(self.set.example_labels.iter().map(|&l| usize::from(l)))
+    }
+}
+
+/// How many stock neighbours one taught example is worth.
+pub const TAUGHT_EXAMPLE_WEIGHT: f32 = 10.0;
+
+/// An example a user taught, in a set's projected space.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaughtPoint {
+    pub label: usize,
+    pub point: Vec<f32>,
+}
+
+fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 #[cfg(test)]
@@ -165,6 +203,24 @@ mod tests {
         let balanced = Knn::new(toy_set(&points, 10, 1.0)).classify(&summary_at(0.0, 0.0));
         assert_eq!(unbalanced.label, 0);
         assert!((balanced.confidence - 0.5).abs() < 0.02, "{balanced:?}");
+    }
+
+    #[test]
+    fn a_taught_example_near_the_query_outvotes_stock_examples() {
+        // Twenty "low" examples around the query; one taught "high" example right on it.
+        let points: Vec<(f32, f32, u16)> = (0..20)
+            .map(|i| (0.1 * (i % 5) as f32, 0.1 * (i / 5) as f32, 0))
+            .chain([(5.0, 5.0, 1)])
+            .collect();
+        let knn = Knn::new(toy_set(&points, 10, 0.0));
+        let query = summary_at(0.2, 0.15);
+        assert_eq!(knn.classify(&query).label, 0);
+        let point = knn.project(&query);
+        let taught = [TaughtPoint { label: 1, point: vec![0.2, 0.16] }];
+        assert_eq!(knn.classify_point_taught(&point, &taught).label, 1);
+        // Taught far outside the neighbourhood, it changes nothing.
+        let far = [TaughtPoint { label: 1, point: vec![-9.0, -9.0] }];
+        assert_eq!(knn.classify_point_taught(&point, &far), knn.classify(&query));
     }
 
     #[test]

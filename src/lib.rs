@@ -1,43 +1,57 @@
 //! Track Labeler: a CLAP/VST3 analyzer that listens to a track and labels its instrument.
 //!
 //! This file only wires the plugin; the analysis lives in [`analysis`] (no plugin types), the
-//! audio thread's work in [`realtime`] and the lock-free hand-off in [`handoff`].
+//! audio thread's work in [`realtime`], the lock-free hand-off in [`handoff`], labeling off the
+//! audio thread in [`service`], and the GUI in [`editor`].
 
 use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
 pub mod analysis;
+pub mod decision;
+mod editor;
 pub mod handoff;
 pub mod knn;
 pub mod labels;
+pub mod library;
+pub mod map;
 mod params;
 pub mod realtime;
 pub mod reference;
+pub mod service;
+pub mod session;
 pub mod summary;
+pub mod track_state;
 
-use handoff::{FRAME_CHANNEL_CAPACITY, FrameReceiver, FrameSender, frame_channel};
+use handoff::{FRAME_CHANNEL_CAPACITY, FrameSender, frame_channel};
 use params::TrackLabelerParams;
 use realtime::RealtimeAnalysis;
+use service::{Registration, TrackShared};
 
 pub struct TrackLabeler {
     params: Arc<TrackLabelerParams>,
     frame_sender: FrameSender,
-    /// Read by the labeling side; kept here so the channel lives as long as the instance.
-    #[allow(dead_code)]
-    frame_receiver: FrameReceiver,
+    /// This instance's view in the labeling service (label, status, host track).
+    shared: Arc<TrackShared>,
     /// Built in `activate`, where the sample rate and block size are known.
     realtime: Option<RealtimeAnalysis>,
+    /// Dropped last: unregisters from the labeling service (the last instance stops it).
+    _registration: Registration,
 }
 
 impl Default for TrackLabeler {
     fn default() -> Self {
         let (frame_sender, frame_receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
+        let params = Arc::new(TrackLabelerParams::default());
+        let (registration, shared) =
+            service::register(frame_receiver, params.track.clone(), params.clone());
         Self {
-            params: Arc::new(TrackLabelerParams::default()),
+            params,
             frame_sender,
-            frame_receiver,
+            shared,
             realtime: None,
+            _registration: registration,
         }
     }
 }
@@ -62,12 +76,16 @@ impl Plugin for TrackLabeler {
         },
     ];
 
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<editor::EditorApp>;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        editor::create(self.params.clone(), self.shared.clone())
     }
 
     fn activate(
