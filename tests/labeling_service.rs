@@ -1,0 +1,85 @@
+//! The labeling service in-process: frames from the offline analyzer go through the same
+//! channel the audio thread uses, and the published label, its timing and its stability are
+//! checked.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::fixtures::read_wav_mono;
+use track_labeler::analysis::analyze;
+use track_labeler::handoff::{FRAME_CHANNEL_CAPACITY, frame_channel};
+use track_labeler::service::{self, Activity, TrackShared};
+use track_labeler::track_state::PersistedTrack;
+
+fn clip(file: &str) -> (Vec<f32>, f32) {
+    read_wav_mono(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/clips")
+            .join(file),
+    )
+}
+
+/// `clip` repeated every `every` seconds for `seconds`.
+fn repeated(clip: &[f32], rate: f32, every: f32, seconds: f32) -> Vec<f32> {
+    let step = clip.len().max((rate * every) as usize);
+    let len = (rate * seconds) as usize;
+    let mut out = vec![0.0f32; len];
+    for start in (0..len).step_by(step) {
+        for (o, &x) in out[start..].iter_mut().zip(clip) {
+            *o += x;
+        }
+    }
+    out
+}
+
+fn wait_for(shared: &TrackShared, what: impl Fn(&TrackShared) -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if what(shared) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn a_label_appears_within_a_second_of_audio_and_silence_keeps_it() {
+    let (samples, rate) = clip("piano__tonejs_piano_C4.wav");
+    let audio = repeated(&samples, rate, 1.5, 6.0);
+    let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
+    let params = Arc::new(Default::default());
+    let track = PersistedTrack::default();
+    let (registration, shared) = service::register(receiver, track.clone(), params);
+    assert!(service::is_running());
+
+    // Frames as the audio thread would send them, then 2 s of silence.
+    let mut frames = analyze(&audio, rate);
+    let hop = frames[1].time_seconds - frames[0].time_seconds;
+    let end = frames.last().unwrap().time_seconds;
+    let mut silent = frames[0];
+    silent.rms_dbfs = -120.0;
+    silent.mel_db = [-120.0; 40];
+    for i in 1..=(2.0 / hop) as usize {
+        silent.time_seconds = end + i as f64 * hop;
+        frames.push(silent);
+    }
+    for frame in frames {
+        sender.send(frame);
+        if frame.time_seconds as u32 != (frame.time_seconds + hop) as u32 {
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+    assert!(wait_for(&shared, |s| s.live().activity == Activity::Idle));
+    let label = track.read(|s| s.label.clone()).expect("a label");
+    assert_eq!(label.label, "piano");
+    let after = shared.live().first_label_after_seconds.expect("timed");
+    assert!(after <= 1.0, "first label after {after} s of audio");
+    assert_eq!(shared.live().dropped_frames, 0);
+
+    drop(registration);
+    assert!(!service::is_running(), "the last instance stops the service");
+}
