@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the build needs: a C toolchain for crates with build scripts, and curl to
-# fetch rustup where Rust is missing.
-PACKAGES=(build-essential pkg-config curl ca-certificates)
+# fetch rustup where Rust is missing. The tests also run the example REAPER script (lua5.4).
+PACKAGES=(build-essential pkg-config curl ca-certificates lua5.4)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -10,13 +10,13 @@ use nice_plug::prelude::*;
 
 pub mod analysis;
 pub mod decision;
-mod editor;
+pub mod editor;
 pub mod handoff;
 pub mod knn;
 pub mod labels;
 pub mod library;
 pub mod map;
-mod params;
+pub mod params;
 pub mod realtime;
 pub mod reference;
 pub mod service;
