@@ -59,13 +59,17 @@ impl MapAxes {
     }
 }
 
+/// Share of points left outside the map's bounds on each side.
+pub const OUTLIER_SHARE: f32 = 0.02;
+
 /// A reference set drawn as a map: a thinned sample of its examples, placed and labelled.
 #[derive(Debug, Clone)]
 pub struct ReferenceMap {
     pub axes: MapAxes,
     /// (position, label index); at most a fixed number per label so the map stays light.
     pub points: Vec<([f32; 2], usize)>,
-    /// Lower and upper corner of the points' extent.
+    /// Lower and upper corner of the extent that holds all but the outermost
+    /// [`OUTLIER_SHARE`] of the points on each side, so a few outliers do not shrink the map.
     pub bounds: ([f32; 2], [f32; 2]),
 }
 
@@ -87,15 +91,18 @@ impl ReferenceMap {
                 points.push((axes.place(point), label));
             }
         }
-        let mut lower = [f32::INFINITY; 2];
-        let mut upper = [f32::NEG_INFINITY; 2];
-        for (p, _) in &points {
-            for d in 0..2 {
-                lower[d] = lower[d].min(p[d]);
-                upper[d] = upper[d].max(p[d]);
-            }
-        }
-        Some(Self { axes, points, bounds: (lower, upper) })
+        let extent = |d: usize| {
+            let mut values: Vec<f32> = points.iter().map(|(p, _)| p[d]).collect();
+            values.sort_by(f32::total_cmp);
+            let outer = (values.len() as f32 * OUTLIER_SHARE) as usize;
+            (values[outer], values[values.len() - 1 - outer])
+        };
+        let (x, y) = (extent(0), extent(1));
+        Some(Self {
+            axes,
+            points,
+            bounds: ([x.0, y.0], [x.1, y.1]),
+        })
     }
 }
 

@@ -6,13 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --release --example editor_preview
+bin="${CARGO_TARGET_DIR:-target}/release/examples/editor_preview"
 out=docs/screenshot.png
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 xvfb-run -a -s "-screen 0 1100x700x24" bash -c '
     set -euo pipefail
-    target/release/examples/editor_preview &
+    "'"$bin"'" &
     preview=$!
     # Wait for the window, then for the labels to settle.
     for _ in $(seq 100); do xdotool search --name "Track Labeler" >/dev/null 2>&1 && break; sleep 0.2; done

@@ -58,13 +58,23 @@ impl MapView {
             let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
             let painter = ui.painter_at(rect);
             painter.rect_filled(rect, 4, Color32::from_rgb(0x16, 0x18, 0x1c));
-            let to_screen = screen_transform(map.bounds, rect.shrink(14.0));
+            let legend_width = 210.0;
+            let plot = rect.with_max_x(rect.right() - legend_width).shrink(14.0);
+            let to_screen = screen_transform(map.bounds, plot);
+            // The outermost few points fall outside the bounds and are left out.
             for (position, label) in &map.points {
-                let colour = label_colour(knn.label_name(*label));
-                painter.circle_filled(to_screen(*position), 2.2, colour.gamma_multiply(0.55));
+                let at = to_screen(*position);
+                if plot.contains(at) {
+                    let colour = label_colour(knn.label_name(*label));
+                    painter.circle_filled(at, 2.2, colour.gamma_multiply(0.55));
+                }
             }
             let ring_colour = heard.as_ref().map_or(Color32::WHITE, |h| label_colour(&h.label));
-            let trail: Vec<Pos2> = self.trail.iter().map(|p| to_screen(*p)).collect();
+            let trail: Vec<Pos2> = self
+                .trail
+                .iter()
+                .map(|p| plot.clamp(to_screen(*p)))
+                .collect();
             for pair in trail.windows(2) {
                 painter.line_segment([pair[0], pair[1]], Stroke::new(1.5, Color32::from_white_alpha(90)));
             }
@@ -72,22 +82,23 @@ impl MapView {
                 painter.circle_filled(current, 7.0, ring_colour);
                 painter.circle_stroke(current, 9.0, Stroke::new(2.0, Color32::WHITE));
             }
-            legend(&painter, rect, knn);
+            legend(&painter, rect.with_min_x(rect.right() - legend_width), knn);
         });
     }
 }
 
-/// Maps the map's extent onto `rect`, keeping the aspect ratio.
+/// Maps the map's bounds onto `rect`, each axis stretched to fill it.
 fn screen_transform(bounds: ([f32; 2], [f32; 2]), rect: Rect) -> impl Fn([f32; 2]) -> Pos2 {
     let (lower, upper) = bounds;
-    let span = [(upper[0] - lower[0]).max(1e-6), (upper[1] - lower[1]).max(1e-6)];
-    let scale = (rect.width() / span[0]).min(rect.height() / span[1]);
-    let centre = rect.center();
-    let middle = [(lower[0] + upper[0]) / 2.0, (lower[1] + upper[1]) / 2.0];
+    let scale = [
+        rect.width() / (upper[0] - lower[0]).max(1e-6),
+        rect.height() / (upper[1] - lower[1]).max(1e-6),
+    ];
     move |p: [f32; 2]| {
-        let x = centre.x + (p[0] - middle[0]).clamp(-span[0], span[0]) * scale;
-        let y = centre.y - (p[1] - middle[1]).clamp(-span[1], span[1]) * scale;
-        pos2(x, y)
+        pos2(
+            rect.left() + (p[0] - lower[0]) * scale[0],
+            rect.bottom() - (p[1] - lower[1]) * scale[1],
+        )
     }
 }
 
@@ -97,10 +108,7 @@ fn legend(painter: &egui::Painter, rect: Rect, knn: &Knn) {
     let labels = knn.labels();
     let columns = if labels.len() > 8 { 2 } else { 1 };
     let rows = labels.len().div_ceil(columns);
-    let width = 100.0 * columns as f32;
-    let origin = pos2(rect.right() - width - 8.0, rect.top() + 8.0);
-    let background = Rect::from_min_size(origin, egui::vec2(width, rows as f32 * row + 8.0));
-    painter.rect_filled(background, 4, Color32::from_black_alpha(150));
+    let origin = pos2(rect.left() + 4.0, rect.top() + 10.0);
     for (i, label) in labels.iter().enumerate() {
         let x = origin.x + 6.0 + (i / rows) as f32 * 100.0;
         let y = origin.y + 4.0 + (i % rows) as f32 * row;

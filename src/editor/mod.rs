@@ -22,7 +22,7 @@ mod map_view;
 mod session_tab;
 mod track_tab;
 
-pub const DEFAULT_SIZE: (u32, u32) = (820, 560);
+pub const DEFAULT_SIZE: (u32, u32) = (860, 600);
 const MIN_SIZE: (f32, f32) = (560.0, 420.0);
 
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -141,6 +141,18 @@ fn label_colour(label: &str) -> Color32 {
 /// A label's display name; user classes show as they were named.
 fn display_name(label: &str) -> String {
     Class::from_id(label).map_or_else(|| label.to_owned(), |c| c.display_name().to_owned())
+}
+
+/// A text cell of fixed width, left-aligned and truncated, so columns line up.
+fn cell(ui: &mut egui::Ui, width: f32, text: impl Into<egui::WidgetText>) {
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, 16.0),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_width(width);
+            ui.add(egui::Label::new(text).truncate());
+        },
+    );
 }
 
 /// A rounded card that groups a section.

@@ -3,7 +3,7 @@
 
 use egui::{RichText, Sense, Vec2};
 
-use super::{MUTED, card, display_name};
+use super::{MUTED, card, cell, display_name};
 use crate::session::{self, SessionTrack};
 
 pub struct SessionTab {
@@ -69,8 +69,8 @@ fn row(ui: &mut egui::Ui, track: &SessionTrack) {
     let (rect, _) = ui.allocate_exact_size(Vec2::new(14.0, 14.0), Sense::hover());
     let [r, g, b] = track.rgb();
     ui.painter().rect_filled(rect, 3, egui::Color32::from_rgb(r, g, b));
-    ui.add_sized([180.0, 16.0], egui::Label::new(&track.name).truncate());
-    ui.label(track.label.as_deref().map_or("—".to_owned(), display_name));
+    cell(ui, 200.0, &track.name);
+    cell(ui, 130.0, track.label.as_deref().map_or("—".to_owned(), display_name));
     let mut note = format!("{:.0}%", track.confidence * 100.0);
     if track.uncertain {
         note.push_str(" · uncertain");

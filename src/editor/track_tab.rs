@@ -6,7 +6,7 @@ use nice_plug::prelude::*;
 use nice_plug_egui::widgets::ParamSlider;
 
 use super::map_view::MapView;
-use super::{MUTED, card, display_name, label_colour};
+use super::{MUTED, card, cell, display_name, label_colour};
 use crate::labels::Class;
 use crate::params::TrackLabelerParams;
 use crate::service::{Activity, HISTORY_LEN, TrackShared};
@@ -181,7 +181,7 @@ fn label_card(ui: &mut egui::Ui, shared: &TrackShared, params: &TrackLabelerPara
                     ui.horizontal(|ui| {
                         let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
                         ui.painter().rect_filled(rect, 2, label_colour(&score.label));
-                        ui.add_sized([110.0, 16.0], egui::Label::new(display_name(&score.label)));
+                        cell(ui, 110.0, display_name(&score.label));
                         ui.add(
                             egui::ProgressBar::new(score.score)
                                 .fill(label_colour(&score.label).gamma_multiply(0.6))
