@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::fixtures::read_wav_mono;
@@ -13,6 +13,9 @@ use track_labeler::analysis::analyze;
 use track_labeler::handoff::{FRAME_CHANNEL_CAPACITY, frame_channel};
 use track_labeler::service::{self, Activity, TrackShared};
 use track_labeler::track_state::PersistedTrack;
+
+/// The service is one per process: tests that start and stop it take turns.
+static SERVICE: Mutex<()> = Mutex::new(());
 
 fn clip(file: &str) -> (Vec<f32>, f32) {
     read_wav_mono(
@@ -46,8 +49,55 @@ fn wait_for(shared: &TrackShared, what: impl Fn(&TrackShared) -> bool) -> bool {
     false
 }
 
+/// Registers a track and feeds it `audio`, paced loosely like playback.
+fn listen(
+    audio: &[f32],
+    rate: f32,
+) -> (service::Registration, Arc<TrackShared>, PersistedTrack, track_labeler::handoff::FrameSender) {
+    let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
+    let track = PersistedTrack::default();
+    let (registration, shared) = service::register(receiver, track.clone(), Arc::new(Default::default()));
+    feed(&sender, audio, rate);
+    (registration, shared, track, sender)
+}
+
+fn feed(sender: &track_labeler::handoff::FrameSender, audio: &[f32], rate: f32) {
+    for frame in analyze(audio, rate) {
+        sender.send(frame);
+    }
+}
+
+#[test]
+fn teaching_a_window_changes_the_next_decisions_and_a_pin_wins() {
+    let _turn = SERVICE.lock().unwrap_or_else(|e| e.into_inner());
+    let (samples, rate) = clip("piano__tonejs_piano_C4.wav");
+    let audio = repeated(&samples, rate, 1.5, 6.0);
+    let (_registration, shared, track, sender) = listen(&audio, rate);
+    let label = |t: &PersistedTrack| t.read(|s| s.label.as_ref().map(|l| l.label.clone()));
+    assert!(wait_for(&shared, |_| label(&track).as_deref() == Some("piano")));
+    assert!(wait_for(&shared, |s| s.live().frames as usize >= analyze(&audio, rate).len()));
+
+    // "This track is organ", twice over the same material: the next decisions follow.
+    assert!(shared.teach("organ", false));
+    assert!(shared.teach("organ", false));
+    assert_eq!(track.read(|s| s.taught.len()), 2);
+    feed(&sender, &audio, rate);
+    assert!(
+        wait_for(&shared, |_| label(&track).as_deref() == Some("organ")),
+        "still {:?}",
+        label(&track)
+    );
+
+    shared.pin(Some("strings".into()));
+    feed(&sender, &audio, rate);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(label(&track).as_deref(), Some("strings"));
+    assert_eq!(track.read(|s| s.pinned.clone()).as_deref(), Some("strings"));
+}
+
 #[test]
 fn a_label_appears_within_a_second_of_audio_and_silence_keeps_it() {
+    let _turn = SERVICE.lock().unwrap_or_else(|e| e.into_inner());
     let (samples, rate) = clip("piano__tonejs_piano_C4.wav");
     let audio = repeated(&samples, rate, 1.5, 6.0);
     let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
