@@ -101,6 +101,20 @@ impl NiceEguiApp for EditorApp {
                     ui.selectable_value(&mut self.tab, Tab::Session, "Session");
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         ui.label(RichText::new(self.shared.display_name()).strong());
+                        let host_colour = self
+                            .shared
+                            .host_track
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .as_ref()
+                            .and_then(|h| h.colour);
+                        if let Some([r, g, b]) = host_colour {
+                            let (rect, _) = ui.allocate_exact_size(
+                                egui::vec2(12.0, 12.0),
+                                egui::Sense::hover(),
+                            );
+                            ui.painter().rect_filled(rect, 3, Color32::from_rgb(r, g, b));
+                        }
                     });
                 });
             });

@@ -27,6 +27,8 @@ impl Default for SessionTab {
 
 impl SessionTab {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        // Other instances change on their own clocks: refresh at a modest rate while shown.
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(500));
         let tracks = session::tracks();
         ui.horizontal(|ui| {
             ui.label(RichText::new(format!("{} tracks in this session", tracks.len())).strong());
