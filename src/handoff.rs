@@ -11,9 +11,9 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 
 use crate::analysis::FrameSummary;
 
-/// Frames buffered between two drains: about 12 s of audio at the default hop, so an offline
-/// bounce many times faster than real time still loses nothing between polls.
-pub const FRAME_CHANNEL_CAPACITY: usize = 1024;
+/// Frames buffered between two drains: about 24 s of audio at the default hop (under 0.5 MB),
+/// so an offline bounce hundreds of times faster than real time loses nothing between polls.
+pub const FRAME_CHANNEL_CAPACITY: usize = 2048;
 
 /// A new channel; both ends share one dropped-frame counter.
 pub fn frame_channel(capacity: usize) -> (FrameSender, FrameReceiver) {

@@ -18,7 +18,7 @@ use nice_plug_egui::RepaintNotifier;
 
 use crate::analysis::FrameSummary;
 use crate::decision::{LabelSmoother, UNCERTAIN_BELOW};
-use crate::handoff::FrameReceiver;
+use crate::handoff::{FRAME_CHANNEL_CAPACITY, FrameReceiver};
 use crate::knn::{Knn, Prediction, TaughtPoint};
 use crate::library;
 use crate::params::TrackLabelerParams;
@@ -28,6 +28,8 @@ use crate::track_state::{LabelDecision, LabelScore, PersistedTrack, TaughtExampl
 
 /// How often the service drains the channels.
 pub const TICK: Duration = Duration::from_millis(25);
+/// How soon it drains again when a channel was filling up (an offline bounce).
+const BACKLOG_TICK: Duration = Duration::from_millis(1);
 /// Audio between two decisions.
 pub const DECISION_SECONDS: f32 = 0.25;
 /// Audible audio needed before the first label.
@@ -241,19 +243,23 @@ pub fn default_knn() -> Arc<Knn> {
 
 fn run(stopped: mpsc::Receiver<()>) {
     let mut workers: HashMap<u64, Worker> = HashMap::new();
+    let mut wait = TICK;
     loop {
-        match stopped.recv_timeout(TICK) {
+        match stopped.recv_timeout(wait) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
         let instances = registry().instances.clone();
         workers.retain(|id, _| instances.iter().any(|i| i.id == *id));
+        let mut most_drained = 0;
         for instance in &instances {
-            workers
+            let drained = workers
                 .entry(instance.id)
                 .or_insert_with(Worker::new)
                 .poll(instance);
+            most_drained = most_drained.max(drained);
         }
+        wait = if most_drained >= FRAME_CHANNEL_CAPACITY / 8 { BACKLOG_TICK } else { TICK };
     }
 }
 
@@ -347,7 +353,8 @@ impl Worker {
         }
     }
 
-    fn poll(&mut self, instance: &Instance) {
+    /// Drains and labels what arrived; returns how many frames it drained.
+    fn poll(&mut self, instance: &Instance) -> usize {
         let shared = &instance.shared;
         self.classifier.refresh(shared);
         let gate = instance.params.gate_dbfs.value();
@@ -373,6 +380,7 @@ impl Worker {
         if changed {
             shared.repaint.request_repaint();
         }
+        drained as usize
     }
 
     /// Adds one frame; returns whether the activity changed.

@@ -133,3 +133,35 @@ fn a_label_appears_within_a_second_of_audio_and_silence_keeps_it() {
     drop(registration);
     assert!(!service::is_running(), "the last instance stops the service");
 }
+
+#[test]
+fn a_bounce_a_hundred_times_faster_than_real_time_loses_no_frame() {
+    let _turn = SERVICE.lock().unwrap_or_else(|e| e.into_inner());
+    let (samples, rate) = clip("strings__tonejs_cello_C3.wav");
+    let audio = repeated(&samples, rate, 1.5, 60.0);
+    let frames = analyze(&audio, rate);
+    assert!(frames.len() > 2 * FRAME_CHANNEL_CAPACITY, "longer than the channel holds");
+    let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
+    let track = PersistedTrack::default();
+    let (_registration, shared) =
+        service::register(receiver, track.clone(), Arc::new(Default::default()));
+    // 100x real time: a hop's worth of frames every 1/100 of its duration.
+    let hop = frames[1].time_seconds - frames[0].time_seconds;
+    let started = Instant::now();
+    for (i, &frame) in frames.iter().enumerate() {
+        let due = Duration::from_secs_f64(i as f64 * hop / 100.0);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        sender.send(frame);
+    }
+    let all_drained = wait_for(&shared, |s| {
+        let live = s.live();
+        live.frames + live.dropped_frames == frames.len() as u64
+    });
+    let live = shared.live().clone();
+    assert!(all_drained, "{} drained, {} dropped of {}", live.frames, live.dropped_frames, frames.len());
+    assert_eq!(live.dropped_frames, 0);
+    let label = track.read(|s| s.label.clone()).expect("labelled");
+    assert_eq!(label.label, "strings");
+}
