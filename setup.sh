@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the build needs: a C toolchain for crates with build scripts, and curl to
-# fetch rustup where Rust is missing. The tests also run the example REAPER script (lua5.4).
-PACKAGES=(build-essential pkg-config curl ca-certificates lua5.4)
+# fetch rustup where Rust is missing. The tests also run the example REAPER script (lua5.4),
+# and CI checks the VST3 bundle in pedalboard, installed into a Python virtual environment.
+PACKAGES=(build-essential pkg-config curl ca-certificates lua5.4 python3 python3-venv)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -11,6 +11,10 @@ use track_labeler::handoff::{FRAME_CHANNEL_CAPACITY, frame_channel};
 use track_labeler::service;
 use track_labeler::track_state::PersistedTrack;
 
+#[path = "../tests/common/process_stats.rs"]
+mod process_stats;
+use process_stats::thread_cpu_seconds;
+
 const TRACKS: usize = 32;
 const SECONDS: f32 = 10.0;
 
@@ -23,24 +27,13 @@ fn phrase() -> (Vec<f32>, f32) {
         .samples::<i16>()
         .map(|s| f32::from(s.unwrap()) / 32768.0)
         .collect();
-    let audio = clip.iter().copied().cycle().take((rate * SECONDS) as usize).collect();
+    let audio = clip
+        .iter()
+        .copied()
+        .cycle()
+        .take((rate * SECONDS) as usize)
+        .collect();
     (audio, rate)
-}
-
-/// CPU seconds the named thread of this process has used so far.
-fn thread_cpu_seconds(name: &str) -> Option<f64> {
-    for task in std::fs::read_dir("/proc/self/task").ok()? {
-        let task = task.ok()?.path();
-        let comm = std::fs::read_to_string(task.join("comm")).ok()?;
-        if name.starts_with(comm.trim()) {
-            let stat = std::fs::read_to_string(task.join("stat")).ok()?;
-            // Fields after the parenthesised name: utime and stime are the 12th and 13th.
-            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-            let ticks: f64 = fields[11].parse::<f64>().ok()? + fields[12].parse::<f64>().ok()?;
-            return Some(ticks / 100.0);
-        }
-    }
-    None
 }
 
 fn main() {
@@ -50,24 +43,30 @@ fn main() {
     let mut tracks = Vec::new();
     for _ in 0..TRACKS {
         let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
-        let (registration, shared) =
-            service::register(receiver, PersistedTrack::default(), Arc::new(Default::default()));
+        let (registration, shared) = service::register(
+            receiver,
+            PersistedTrack::default(),
+            Arc::new(Default::default()),
+        );
         tracks.push((registration, shared, sender));
     }
     // Let the service start and parse the built-in set before measuring.
     std::thread::sleep(Duration::from_millis(500));
-    let before = thread_cpu_seconds("track-labeler-service").expect("service thread");
+    let before = thread_cpu_seconds("track-labeler-service");
     let started = Instant::now();
     for (_, _, sender) in &tracks {
         for &frame in &frames {
             sender.send(frame);
         }
     }
-    while tracks.iter().any(|(_, shared, _)| (shared.live().frames as usize) < frames.len()) {
+    while tracks
+        .iter()
+        .any(|(_, shared, _)| (shared.live().frames as usize) < frames.len())
+    {
         std::thread::sleep(Duration::from_millis(10));
     }
     let wall = started.elapsed().as_secs_f64();
-    let cpu = thread_cpu_seconds("track-labeler-service").expect("service thread") - before;
+    let cpu = thread_cpu_seconds("track-labeler-service") - before;
     let audio_seconds = f64::from(SECONDS) * TRACKS as f64;
     let per_instance = cpu / audio_seconds;
     println!(

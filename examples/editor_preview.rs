@@ -22,7 +22,11 @@ const TRACKS: [(&str, &str, f32); 7] = [
     ("Cello", "strings__tonejs_cello_C3.wav", 1.5),
     ("Flute", "woodwinds__tonejs_flute_C5.wav", 1.5),
     ("Trumpet", "brass__tonejs_trumpet_C6.wav", 1.5),
-    ("Acoustic", "acoustic_guitar__tonejs_guitar_acoustic_A3.wav", 1.5),
+    (
+        "Acoustic",
+        "acoustic_guitar__tonejs_guitar_acoustic_A3.wav",
+        1.5,
+    ),
     ("Hats", "cymbals__drum_cymbal_closed.wav", 0.25),
 ];
 const SECONDS: f32 = 8.0;
@@ -85,18 +89,26 @@ fn main() {
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline
-        && session.iter().any(|(_, _, shared, _)| shared.live().frames < 600)
+        && session
+            .iter()
+            .any(|(_, _, shared, _)| shared.live().frames < 600)
     {
         std::thread::sleep(Duration::from_millis(50));
     }
 
     let (_, params, shared, _) = &session[0];
-    let editor = track_labeler::editor::create(params.clone(), shared.clone())
-        .expect("the editor is built");
+    let editor =
+        track_labeler::editor::create(params.clone(), shared.clone()).expect("the editor is built");
     // SAFETY: this is a standalone process, not a plugin inside a host.
     unsafe { editor.assume_standalone_in_process() };
     let spawned = editor
-        .spawn(None, false, None, GuiContext::new(Arc::new(PreviewContext)), None)
+        .spawn(
+            None,
+            false,
+            None,
+            GuiContext::new(Arc::new(PreviewContext)),
+            None,
+        )
         .expect("the editor window opens");
     EguiEditorHandle::run_until_closed(spawned.window).expect("the editor runs");
 }

@@ -6,8 +6,10 @@ use crate::knn::Prediction;
 
 /// Weight of the newest decision in the smoothed scores.
 const SMOOTHING: f32 = 0.4;
-/// How far a challenger's smoothed score must lead the shown label's.
-const LEAD_MARGIN: f32 = 0.1;
+/// How far a challenger's smoothed score must lead the shown label's. Small, because votes
+/// spread over many neighbours rarely give one label a large share; the consecutive-lead rule
+/// below is what stops flicker.
+const LEAD_MARGIN: f32 = 0.03;
 /// Consecutive decisions a challenger must lead for before it is shown.
 const LEAD_DECISIONS: u32 = 3;
 /// Below this smoothed score the shown label is marked uncertain.
@@ -54,7 +56,11 @@ impl LabelSmoother {
                         _ => 1,
                     };
                     self.challenger = Some((leader, streak));
-                    if streak >= LEAD_DECISIONS { leader } else { shown }
+                    if streak >= LEAD_DECISIONS {
+                        leader
+                    } else {
+                        shown
+                    }
                 }
             }
         };

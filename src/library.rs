@@ -62,7 +62,8 @@ fn read() -> Vec<TaughtExample> {
 }
 
 pub fn append(example: &TaughtExample) -> std::io::Result<()> {
-    let path = path().ok_or_else(|| std::io::Error::other("no home folder for the user library"))?;
+    let path =
+        path().ok_or_else(|| std::io::Error::other("no home folder for the user library"))?;
     if let Some(folder) = path.parent() {
         std::fs::create_dir_all(folder)?;
     }

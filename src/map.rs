@@ -10,10 +10,13 @@ use crate::knn::Knn;
 pub struct MapAxes {
     mean: Vec<f32>,
     axes: [Vec<f32>; 2],
+    /// Share of the total variance along each axis, 0 to 1.
+    pub explained: [f32; 2],
 }
 
 impl MapAxes {
-    /// PCA of `points` (each `dims` long); `None` for fewer than two dimensions or points.
+    /// PCA of `points` (each `dims` long); `None` for fewer than two dimensions or points. Each
+    /// axis is signed so that its largest loading is positive, so the picture is reproducible.
     pub fn fit<'a>(points: impl Iterator<Item = &'a [f32]> + Clone, dims: usize) -> Option<Self> {
         let count = points.clone().count();
         if dims < 2 || count < 2 {
@@ -27,7 +30,11 @@ impl MapAxes {
         }
         let mut covariance = DMatrix::<f64>::zeros(dims, dims);
         for point in points {
-            let centred: Vec<f64> = point.iter().zip(&mean).map(|(&x, m)| f64::from(x) - m).collect();
+            let centred: Vec<f64> = point
+                .iter()
+                .zip(&mean)
+                .map(|(&x, m)| f64::from(x) - m)
+                .collect();
             for i in 0..dims {
                 for j in 0..dims {
                     covariance[(i, j)] += centred[i] * centred[j];
@@ -37,12 +44,27 @@ impl MapAxes {
         let eigen = SymmetricEigen::new(covariance);
         let mut order: Vec<usize> = (0..dims).collect();
         order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
+        let total: f64 = eigen.eigenvalues.iter().map(|v| v.max(0.0)).sum();
         let axis = |i: usize| -> Vec<f32> {
-            eigen.eigenvectors.column(order[i]).iter().map(|&v| v as f32).collect()
+            let column = eigen.eigenvectors.column(order[i]);
+            let largest = column
+                .iter()
+                .copied()
+                .fold(0.0f64, |a, b| if b.abs() > a.abs() { b } else { a });
+            let sign = if largest < 0.0 { -1.0 } else { 1.0 };
+            column.iter().map(|&v| (sign * v) as f32).collect()
+        };
+        let share = |i: usize| {
+            if total > 0.0 {
+                (eigen.eigenvalues[order[i]].max(0.0) / total) as f32
+            } else {
+                0.0
+            }
         };
         Some(Self {
             mean: mean.into_iter().map(|m| m as f32).collect(),
             axes: [axis(0), axis(1)],
+            explained: [share(0), share(1)],
         })
     }
 
@@ -124,6 +146,13 @@ mod tests {
         let b = axes.place(&[-10.0, -10.0, 0.1]);
         assert!((a[0] - b[0]).abs() > 28.0, "{a:?} {b:?}");
         assert!((a[1] - b[1]).abs() < 0.5, "{a:?} {b:?}");
+        assert!(
+            axes.explained[0] > 0.99 && axes.explained[1] < 0.01,
+            "{:?}",
+            axes.explained
+        );
+        // Signed by the largest loading: growing along (1, 1, 0) moves right.
+        assert!(a[0] > b[0]);
     }
 
     #[test]

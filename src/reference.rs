@@ -27,7 +27,7 @@ pub struct FeatureSchema {
 }
 
 /// Bump when a change to the analysis or the summary changes what a dimension means.
-pub const SUMMARY_VERSION: u32 = 2;
+pub const SUMMARY_VERSION: u32 = 3;
 
 impl FeatureSchema {
     /// The schema of this build.

@@ -18,7 +18,7 @@ use nice_plug_egui::RepaintNotifier;
 
 use crate::analysis::FrameSummary;
 use crate::decision::{LabelSmoother, UNCERTAIN_BELOW};
-use crate::handoff::{FRAME_CHANNEL_CAPACITY, FrameReceiver};
+use crate::handoff::FrameReceiver;
 use crate::knn::{Knn, Prediction, TaughtPoint};
 use crate::library;
 use crate::params::TrackLabelerParams;
@@ -28,8 +28,6 @@ use crate::track_state::{LabelDecision, LabelScore, PersistedTrack, TaughtExampl
 
 /// How often the service drains the channels.
 pub const TICK: Duration = Duration::from_millis(25);
-/// How soon it drains again when a channel was filling up (an offline bounce).
-const BACKLOG_TICK: Duration = Duration::from_millis(1);
 /// Audio between two decisions.
 pub const DECISION_SECONDS: f32 = 0.25;
 /// Audible audio needed before the first label.
@@ -89,7 +87,7 @@ pub struct TrackShared {
     pub live: Mutex<LiveStatus>,
     pub host_track: Mutex<Option<HostTrack>>,
     pub repaint: RepaintNotifier,
-    /// Registration order, for naming unnamed tracks.
+    /// The lowest number free when the track registered, for naming unnamed tracks.
     pub number: u64,
 }
 
@@ -100,12 +98,20 @@ impl TrackShared {
 
     /// The host's track name, else the user's, else a numbered default.
     pub fn display_name(&self) -> String {
-        let host = self.host_track.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let host = self
+            .host_track
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         match host {
             Some(host) if !host.name.is_empty() => host.name,
             _ => {
                 let typed = self.track.read(|s| s.name.clone());
-                if typed.is_empty() { format!("Track {}", self.number) } else { typed }
+                if typed.is_empty() {
+                    format!("Track {}", self.number)
+                } else {
+                    typed
+                }
             }
         }
     }
@@ -185,12 +191,17 @@ pub fn register(
 ) -> (Registration, Arc<TrackShared>) {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let mut registry = registry();
+    // The lowest number no live track has: unnamed tracks keep distinct names as tracks come
+    // and go.
+    let number = (1..)
+        .find(|n| registry.instances.iter().all(|i| i.shared.number != *n))
+        .expect("a free track number");
     let shared = Arc::new(TrackShared {
         track,
         live: Mutex::new(LiveStatus::default()),
         host_track: Mutex::new(None),
         repaint: RepaintNotifier::new(),
-        number: registry.instances.len() as u64 + 1,
+        number,
     });
     registry.instances.push(Arc::new(Instance {
         id,
@@ -214,7 +225,11 @@ impl Drop for Registration {
         let worker = {
             let mut registry = registry();
             registry.instances.retain(|i| i.id != self.id);
-            if registry.instances.is_empty() { registry.worker.take() } else { None }
+            if registry.instances.is_empty() {
+                registry.worker.take()
+            } else {
+                None
+            }
         };
         if let Some((stop, thread)) = worker {
             drop(stop);
@@ -225,7 +240,11 @@ impl Drop for Registration {
 
 /// Every registered instance's shared view, in registration order.
 pub fn session() -> Vec<Arc<TrackShared>> {
-    registry().instances.iter().map(|i| i.shared.clone()).collect()
+    registry()
+        .instances
+        .iter()
+        .map(|i| i.shared.clone())
+        .collect()
 }
 
 /// Whether the service thread is running (it runs exactly while instances exist).
@@ -243,23 +262,19 @@ pub fn default_knn() -> Arc<Knn> {
 
 fn run(stopped: mpsc::Receiver<()>) {
     let mut workers: HashMap<u64, Worker> = HashMap::new();
-    let mut wait = TICK;
     loop {
-        match stopped.recv_timeout(wait) {
+        match stopped.recv_timeout(TICK) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
         let instances = registry().instances.clone();
         workers.retain(|id, _| instances.iter().any(|i| i.id == *id));
-        let mut most_drained = 0;
         for instance in &instances {
-            let drained = workers
+            workers
                 .entry(instance.id)
                 .or_insert_with(Worker::new)
                 .poll(instance);
-            most_drained = most_drained.max(drained);
         }
-        wait = if most_drained >= FRAME_CHANNEL_CAPACITY / 8 { BACKLOG_TICK } else { TICK };
     }
 }
 
@@ -275,8 +290,9 @@ struct Classifier {
 
 impl Classifier {
     fn refresh(&mut self, shared: &TrackShared) {
-        let (source, project_taught) =
-            shared.track.read(|s| (s.reference_set.clone(), s.taught.len()));
+        let (source, project_taught) = shared
+            .track
+            .read(|s| (s.reference_set.clone(), s.taught.len()));
         let library_generation = library::generation();
         if source != self.source {
             let loaded = match &source {
@@ -353,8 +369,7 @@ impl Worker {
         }
     }
 
-    /// Drains and labels what arrived; returns how many frames it drained.
-    fn poll(&mut self, instance: &Instance) -> usize {
+    fn poll(&mut self, instance: &Instance) {
         let shared = &instance.shared;
         self.classifier.refresh(shared);
         let gate = instance.params.gate_dbfs.value();
@@ -380,7 +395,6 @@ impl Worker {
         if changed {
             shared.repaint.request_repaint();
         }
-        drained as usize
     }
 
     /// Adds one frame; returns whether the activity changed.

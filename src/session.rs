@@ -73,7 +73,15 @@ pub fn grouped(tracks: &[SessionTrack]) -> Vec<(&'static str, Vec<&SessionTrack>
         .iter()
         .map(|g| g.name())
         .chain([UNLABELLED])
-        .map(|group| (group, tracks.iter().filter(|t| t.group == group).collect::<Vec<_>>()))
+        .map(|group| {
+            (
+                group,
+                tracks
+                    .iter()
+                    .filter(|t| t.group == group)
+                    .collect::<Vec<_>>(),
+            )
+        })
         .filter(|(_, members)| !members.is_empty())
         .collect()
 }

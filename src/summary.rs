@@ -7,7 +7,7 @@
 //! spectral shape, noisiness, level and flux), summarised by mean, spread and 10th/90th
 //! percentiles, followed by envelope cues (attack, decay, onset rate, crest, active fraction).
 
-use crate::analysis::{FrameSummary, MEL_BANDS, MFCC_COUNT, mfcc};
+use crate::analysis::{FrameSummary, HARMONIC_RATIOS, MEL_BANDS, MFCC_COUNT, mfcc};
 
 /// The stretch of audio one decision looks at: the plugin's sliding window, and the length of
 /// the pieces training cuts long recordings into.
@@ -22,8 +22,12 @@ const MEL_RANGE_DB: f32 = 80.0;
 
 /// MFCC 1-19: MFCC 0 only restates the level.
 const CEPSTRA: usize = MFCC_COUNT - 1;
+/// Groups of neighbouring mel bands (about an octave each above 1 kHz) whose peak-to-mean
+/// contrast tells partials from noise in each register.
+const CONTRAST_GROUPS: usize = 7;
 /// Numbers describing one frame.
-pub const FRAME_DESCRIPTORS: usize = MEL_BANDS + 2 * CEPSTRA + 9;
+pub const FRAME_DESCRIPTORS: usize =
+    MEL_BANDS + 2 * CEPSTRA + 10 + CONTRAST_GROUPS + HARMONIC_RATIOS.len();
 const STATISTICS: [&str; 4] = ["mean", "std", "p10", "p90"];
 const ENVELOPE: [&str; 5] = [
     "attack_log_s",
@@ -52,8 +56,15 @@ pub fn summary_dimension_names() -> Vec<String> {
             "flux_db",
             "low_peak_log",
             "low_peak_prominence_log",
+            "low_peak_glide",
         ]
         .map(String::from),
+    );
+    frame.extend((0..CONTRAST_GROUPS).map(|g| format!("mel_contrast_{g}")));
+    frame.extend(
+        HARMONIC_RATIOS
+            .iter()
+            .map(|r| format!("harmonic_{:03}_db", (r * 100.0).round())),
     );
     let mut names: Vec<String> = STATISTICS
         .iter()
@@ -83,6 +94,7 @@ pub fn summarize(frames: &[FrameSummary]) -> Option<Vec<f32>> {
     let mut descriptors: Vec<[f32; FRAME_DESCRIPTORS]> = Vec::new();
     let mut flux_series = Vec::with_capacity(frames.len());
     let mut previous: Option<([f32; MEL_BANDS], [f32; MFCC_COUNT])> = None;
+    let mut previous_peak_hz: Option<f32> = None;
     for frame in frames {
         let mel = clamped_mel(frame);
         let cepstrum = mfcc(&mel);
@@ -101,11 +113,13 @@ pub fn summarize(frames: &[FrameSummary]) -> Option<Vec<f32>> {
                 &mel,
                 &cepstrum,
                 previous_cepstrum,
+                previous_peak_hz,
                 loudest,
                 flux,
             ));
         }
         previous = Some((mel, cepstrum));
+        previous_peak_hz = Some(frame.low_peak.hz);
     }
 
     let mut summary = Vec::with_capacity(SUMMARY_DIMS);
@@ -125,6 +139,7 @@ fn describe_frame(
     mel: &[f32; MEL_BANDS],
     cepstrum: &[f32; MFCC_COUNT],
     previous_cepstrum: Option<&[f32; MFCC_COUNT]>,
+    previous_peak_hz: Option<f32>,
     loudest: f32,
     flux: f32,
 ) -> [f32; FRAME_DESCRIPTORS] {
@@ -144,7 +159,15 @@ fn describe_frame(
             *d = now - before;
         }
     }
-    rest.copy_from_slice(&[
+    let (rest, harmonics) = rest.split_at_mut(rest.len() - HARMONIC_RATIOS.len());
+    harmonics.copy_from_slice(&frame.harmonics);
+    let (scalars, contrast) = rest.split_at_mut(rest.len() - CONTRAST_GROUPS);
+    // How far the strongest low partial moved since the previous frame, in octaves: vibrato,
+    // glides and note changes, capped so a jump between unrelated partials counts as one.
+    let glide = previous_peak_hz.map_or(0.0, |before| {
+        (log_hz(frame.low_peak.hz) - log_hz(before)).abs().min(1.0) / std::f32::consts::LN_2
+    });
+    scalars.copy_from_slice(&[
         log_hz(frame.shape.centroid_hz),
         log_hz(frame.shape.bandwidth_hz),
         log_hz(frame.shape.rolloff_hz),
@@ -154,8 +177,24 @@ fn describe_frame(
         flux,
         log_hz(frame.low_peak.hz),
         frame.low_peak.prominence.max(1.0).ln(),
+        glide,
     ]);
+    mel_contrast(mel, contrast);
     out
+}
+
+/// Per group of neighbouring mel bands, the strongest band's power over the group's mean power,
+/// in dB: high where separate partials stand out, near 0 for noise or dense spectra.
+fn mel_contrast(mel_db: &[f32; MEL_BANDS], out: &mut [f32]) {
+    for (g, o) in out.iter_mut().enumerate() {
+        let group = &mel_db[g * MEL_BANDS / CONTRAST_GROUPS..(g + 1) * MEL_BANDS / CONTRAST_GROUPS];
+        let strongest = group.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let relative: f32 = group
+            .iter()
+            .map(|db| 10f32.powf((db - strongest) / 10.0))
+            .sum();
+        *o = -10.0 * (relative / group.len() as f32).log10();
+    }
 }
 
 /// Log of the mel spectrum's flatness (geometric over arithmetic mean of the band powers): 0 for
@@ -187,11 +226,11 @@ fn statistic(column: &[f32], stat: &str) -> f32 {
     }
 }
 
-/// Nearest-rank percentile.
+/// Nearest-rank percentile: selection finds the value a full sort would put at that rank.
 fn percentile(column: &[f32], fraction: f32) -> f32 {
-    let mut sorted = column.to_vec();
-    sorted.sort_unstable_by(f32::total_cmp);
-    sorted[((sorted.len() - 1) as f32 * fraction).round() as usize]
+    let mut values = column.to_vec();
+    let rank = ((values.len() - 1) as f32 * fraction).round() as usize;
+    *values.select_nth_unstable_by(rank, f32::total_cmp).1
 }
 
 /// Attack time, decay slope, onset rate, crest and active fraction of the window.
@@ -259,6 +298,34 @@ fn envelope(frames: &[FrameSummary], flux: &[f32], loudest: f32, active: usize) 
 mod tests {
     use super::*;
     use crate::analysis::analyze;
+
+    #[test]
+    fn percentiles_by_selection_match_a_full_sort() {
+        let mut state = 7u32;
+        for len in [1usize, 2, 3, 10, 86, 258] {
+            let column: Vec<f32> = (0..len)
+                .map(|i| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    // Repeated values and signed zeros too.
+                    if i % 7 == 0 {
+                        -0.0
+                    } else {
+                        (state >> 20) as f32 / 64.0 - 32.0
+                    }
+                })
+                .collect();
+            let mut sorted = column.clone();
+            sorted.sort_unstable_by(f32::total_cmp);
+            for fraction in [0.0, 0.1, 0.5, 0.9, 1.0] {
+                let rank = ((len - 1) as f32 * fraction).round() as usize;
+                assert_eq!(
+                    percentile(&column, fraction).to_bits(),
+                    sorted[rank].to_bits(),
+                    "{len} values, {fraction}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn names_match_the_dimension_count() {

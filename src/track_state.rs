@@ -125,7 +125,8 @@ impl PersistentField<'_, serde_json::Value> for PersistedTrack {
     where
         F: Fn(&serde_json::Value) -> R,
     {
-        let value = self.read(|state| serde_json::to_value(state))
+        let value = self
+            .read(|state| serde_json::to_value(state))
             .expect("a TrackState always serialises");
         f(&value)
     }
@@ -140,7 +141,10 @@ mod tests {
             label: Some(LabelDecision {
                 label: "snare".into(),
                 confidence: 0.8,
-                top: vec![LabelScore { label: "snare".into(), score: 0.8 }],
+                top: vec![LabelScore {
+                    label: "snare".into(),
+                    score: 0.8,
+                }],
             }),
             pinned: Some("toms".into()),
             name: "Snare top".into(),
@@ -161,7 +165,10 @@ mod tests {
         let reloaded = PersistedTrack::default();
         reloaded.set(saved.clone());
         assert_eq!(reloaded.read(|s| s.clone()), labelled());
-        assert_eq!(reloaded.map(|v| serde_json::to_vec(v).unwrap()), serde_json::to_vec(&saved).unwrap());
+        assert_eq!(
+            reloaded.map(|v| serde_json::to_vec(v).unwrap()),
+            serde_json::to_vec(&saved).unwrap()
+        );
     }
 
     #[test]

@@ -53,10 +53,16 @@ fn wait_for(shared: &TrackShared, what: impl Fn(&TrackShared) -> bool) -> bool {
 fn listen(
     audio: &[f32],
     rate: f32,
-) -> (service::Registration, Arc<TrackShared>, PersistedTrack, track_labeler::handoff::FrameSender) {
+) -> (
+    service::Registration,
+    Arc<TrackShared>,
+    PersistedTrack,
+    track_labeler::handoff::FrameSender,
+) {
     let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
     let track = PersistedTrack::default();
-    let (registration, shared) = service::register(receiver, track.clone(), Arc::new(Default::default()));
+    let (registration, shared) =
+        service::register(receiver, track.clone(), Arc::new(Default::default()));
     feed(&sender, audio, rate);
     (registration, shared, track, sender)
 }
@@ -75,7 +81,8 @@ fn teaching_a_window_changes_the_next_decisions_and_a_pin_wins() {
     let (_registration, shared, track, sender) = listen(&audio, rate);
     let label = |t: &PersistedTrack| t.read(|s| s.label.as_ref().map(|l| l.label.clone()));
     assert!(wait_for(&shared, |_| label(&track).as_deref() == Some("piano")));
-    assert!(wait_for(&shared, |s| s.live().frames as usize >= analyze(&audio, rate).len()));
+    assert!(wait_for(&shared, |s| s.live().frames as usize
+        >= analyze(&audio, rate).len()));
 
     // "This track is organ", twice over the same material: the next decisions follow.
     assert!(shared.teach("organ", false));
@@ -131,7 +138,10 @@ fn a_label_appears_within_a_second_of_audio_and_silence_keeps_it() {
     assert_eq!(shared.live().dropped_frames, 0);
 
     drop(registration);
-    assert!(!service::is_running(), "the last instance stops the service");
+    assert!(
+        !service::is_running(),
+        "the last instance stops the service"
+    );
 }
 
 #[test]
@@ -140,7 +150,10 @@ fn a_bounce_a_hundred_times_faster_than_real_time_loses_no_frame() {
     let (samples, rate) = clip("strings__tonejs_cello_C3.wav");
     let audio = repeated(&samples, rate, 1.5, 60.0);
     let frames = analyze(&audio, rate);
-    assert!(frames.len() > 2 * FRAME_CHANNEL_CAPACITY, "longer than the channel holds");
+    assert!(
+        frames.len() > 2 * FRAME_CHANNEL_CAPACITY,
+        "longer than the channel holds"
+    );
     let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
     let track = PersistedTrack::default();
     let (_registration, shared) =
@@ -160,7 +173,13 @@ fn a_bounce_a_hundred_times_faster_than_real_time_loses_no_frame() {
         live.frames + live.dropped_frames == frames.len() as u64
     });
     let live = shared.live().clone();
-    assert!(all_drained, "{} drained, {} dropped of {}", live.frames, live.dropped_frames, frames.len());
+    assert!(
+        all_drained,
+        "{} drained, {} dropped of {}",
+        live.frames,
+        live.dropped_frames,
+        frames.len()
+    );
     assert_eq!(live.dropped_frames, 0);
     let label = track.read(|s| s.label.clone()).expect("labelled");
     assert_eq!(label.label, "strings");

@@ -47,7 +47,10 @@ fn the_reaper_script_colours_and_groups_tracks_from_the_export() {
     std::fs::write(&export_path, export).unwrap();
     let driver = dir.join("driver.lua");
     std::fs::write(&driver, DRIVER).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/reaper/colour_tracks.lua");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tools/reaper/colour_tracks.lua"
+    );
 
     let output = Command::new("lua5.4")
         .arg(&driver)
@@ -55,14 +58,24 @@ fn the_reaper_script_colours_and_groups_tracks_from_the_export() {
         .arg(script)
         .output()
         .expect("lua5.4 runs (setup.sh installs it)");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     let hex = |class: Class| class.colour_hex().trim_start_matches('#').to_owned();
     assert_eq!(lines[0], format!("Kick In|{}|1", hex(Class::Kick)));
     assert_eq!(lines[1], format!("Vox \"lead\"|{}|2", hex(Class::Vocals)));
-    assert_eq!(lines[2], "Bus|-|-", "a track the export does not name is left alone");
+    assert_eq!(
+        lines[2], "Bus|-|-",
+        "a track the export does not name is left alone"
+    );
     assert_eq!(lines[3], format!("Snare|{}|1", hex(Class::Snare)));
-    assert_eq!(&lines[4..], ["group 1|Drums", "group 2|Vocals", "group 3|-"]);
+    assert_eq!(
+        &lines[4..],
+        ["group 1|Drums", "group 2|Vocals", "group 3|-"]
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

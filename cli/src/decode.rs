@@ -16,6 +16,8 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
+use symphonia::core::audio::conv::FromSample;
+use symphonia::core::audio::sample::i24;
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::probe::Hint;
@@ -167,9 +169,18 @@ pub fn decode_file_limited(
         });
     }
 
-    let mut head = [0u8; 16];
+    let mut head = vec![0u8; HEAD_BYTES];
     let head_len = read_up_to(&mut file, &mut head).map_err(open_err)?;
     let head = &head[..head_len];
+    // Plain PCM and float WAV, the bulk of sample libraries, is read directly: symphonia's
+    // packet-by-packet path takes twice as long. Anything else, and any read failure here,
+    // takes the general path below, which also reports the errors.
+    if let Some(layout) = PlainWav::parse(head, meta.len())
+        && let Ok(audio) = layout.read(&mut file, max_seconds)
+        && audio.frames() > 0
+    {
+        return Ok(audio);
+    }
     file.seek(SeekFrom::Start(0)).map_err(open_err)?;
 
     if head.starts_with(b"wvpk") {
@@ -373,9 +384,7 @@ fn decode_source(
                     }
                     sample_rate = rate;
                     channels = vec![Vec::new(); planes];
-                    if let Some(limit) = max_seconds {
-                        max_frames = (limit.max(0.0) * f64::from(rate)).ceil() as usize;
-                    }
+                    max_frames = frame_limit(max_seconds, rate);
                 } else if planes != channels.len() || rate != sample_rate {
                     // The stream changed its layout mid-way: keep the first part only.
                     break;
@@ -430,6 +439,193 @@ fn decode_source(
         channels,
         sample_rate,
     })
+}
+
+/// Frames `max_seconds` of audio at `rate` amount to (rounded up); no limit without one.
+fn frame_limit(max_seconds: Option<f64>, rate: u32) -> usize {
+    max_seconds.map_or(usize::MAX, |limit| {
+        (limit.max(0.0) * f64::from(rate)).ceil() as usize
+    })
+}
+
+/// Bytes read from the start of every file: its magic number and, for WAV, the chunks before
+/// the audio data.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// How a plain WAV file codes its samples: the PCM and IEEE float encodings symphonia reads
+/// from format tags 1 and 3.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum WavSamples {
+    U8,
+    S16,
+    S24,
+    S32,
+    F32,
+    F64,
+}
+
+impl WavSamples {
+    fn from_format(tag: u16, bits: u16) -> Option<Self> {
+        Some(match (tag, bits) {
+            (WAVE_FORMAT_PCM, 8) => Self::U8,
+            (WAVE_FORMAT_PCM, 16) => Self::S16,
+            (WAVE_FORMAT_PCM, 24) => Self::S24,
+            (WAVE_FORMAT_PCM, 32) => Self::S32,
+            (WAVE_FORMAT_IEEE_FLOAT, 32) => Self::F32,
+            (WAVE_FORMAT_IEEE_FLOAT, 64) => Self::F64,
+            _ => return None,
+        })
+    }
+
+    fn bytes(self) -> usize {
+        match self {
+            Self::U8 => 1,
+            Self::S16 => 2,
+            Self::S24 => 3,
+            Self::S32 | Self::F32 => 4,
+            Self::F64 => 8,
+        }
+    }
+}
+
+const WAVE_FORMAT_PCM: u16 = 1;
+const WAVE_FORMAT_IEEE_FLOAT: u16 = 3;
+
+/// A RIFF WAVE file of plain interleaved PCM or float samples whose `data` chunk is complete:
+/// the files [`PlainWav::read`] decodes exactly as symphonia would, without its per-packet
+/// work. Files with anything unusual (other codecs, WAVE_FORMAT_EXTENSIBLE, a short or ragged
+/// `data` chunk, odd-sized chunks, headers beyond [`HEAD_BYTES`]) are left to symphonia.
+#[derive(Debug, Clone, PartialEq)]
+struct PlainWav {
+    samples: WavSamples,
+    channels: usize,
+    sample_rate: u32,
+    data_start: u64,
+    frames: usize,
+}
+
+impl PlainWav {
+    /// The layout of the file whose first bytes are `head` and whose length is `file_len`.
+    fn parse(head: &[u8], file_len: u64) -> Option<Self> {
+        if head.len() < 12 || &head[0..4] != b"RIFF" || &head[8..12] != b"WAVE" {
+            return None;
+        }
+        let u16_at =
+            |pos: usize| Some(u16::from_le_bytes(head.get(pos..pos + 2)?.try_into().ok()?));
+        let u32_at =
+            |pos: usize| Some(u32::from_le_bytes(head.get(pos..pos + 4)?.try_into().ok()?));
+        let riff_end = u64::from(u32_at(4)?) + 8;
+        let mut format: Option<(WavSamples, usize, u32)> = None;
+        let mut pos = 12usize;
+        loop {
+            let id = head.get(pos..pos + 4)?;
+            let size = u32_at(pos + 4)? as usize;
+            let body = pos + 8;
+            if id == b"data" {
+                let (samples, channels, sample_rate) = format?;
+                let block = samples.bytes() * channels;
+                let data_end = body as u64 + size as u64;
+                if size == 0
+                    || !size.is_multiple_of(block)
+                    || data_end > file_len
+                    || data_end > riff_end
+                {
+                    return None;
+                }
+                return Some(Self {
+                    samples,
+                    channels,
+                    sample_rate,
+                    data_start: body as u64,
+                    frames: size / block,
+                });
+            }
+            if id == b"fmt " {
+                let tag = u16_at(body)?;
+                let channels = u16_at(body + 2)?;
+                let sample_rate = u32_at(body + 4)?;
+                let block_align = u16_at(body + 12)?;
+                let bits = u16_at(body + 14)?;
+                // The fmt chunk lengths symphonia accepts for these tags; a float chunk's
+                // extension must be empty.
+                let extension_ok = match size {
+                    16 | 40 => true,
+                    18 => tag == WAVE_FORMAT_PCM || u16_at(body + 16)? == 0,
+                    _ => false,
+                };
+                let samples = WavSamples::from_format(tag, bits)?;
+                if !extension_ok
+                    || format.is_some()
+                    || !(1..=8).contains(&channels)
+                    || sample_rate == 0
+                    || usize::from(block_align) != samples.bytes() * usize::from(channels)
+                {
+                    return None;
+                }
+                format = Some((samples, usize::from(channels), sample_rate));
+            }
+            // Chunks are padded to an even size; odd ones are rare enough to leave to symphonia.
+            if !size.is_multiple_of(2) {
+                return None;
+            }
+            pos = body.checked_add(size)?;
+        }
+    }
+
+    /// Reads the samples (at most `max_seconds` of them) from `file`.
+    fn read(&self, file: &mut File, max_seconds: Option<f64>) -> io::Result<DecodedAudio> {
+        let frames = self.frames.min(frame_limit(max_seconds, self.sample_rate));
+        let mut data = vec![0u8; frames * self.channels * self.samples.bytes()];
+        file.seek(SeekFrom::Start(self.data_start))?;
+        file.read_exact(&mut data)?;
+        // The same conversions symphonia's PCM decoder and `copy_to_vecs_planar` apply, so both
+        // paths give identical samples.
+        let channels = match self.samples {
+            WavSamples::U8 => {
+                deinterleave(&data, self.channels, |[b]: [u8; 1]| f32::from_sample(b))
+            }
+            WavSamples::S16 => deinterleave(&data, self.channels, |b| {
+                f32::from_sample(i16::from_le_bytes(b))
+            }),
+            WavSamples::S24 => deinterleave(&data, self.channels, |[b0, b1, b2]: [u8; 3]| {
+                // Sign-extend the 24-bit value.
+                f32::from_sample(i24::from(i32::from_le_bytes([0, b0, b1, b2]) >> 8))
+            }),
+            WavSamples::S32 => deinterleave(&data, self.channels, |b| {
+                f32::from_sample(i32::from_le_bytes(b))
+            }),
+            WavSamples::F32 => deinterleave(&data, self.channels, f32::from_le_bytes),
+            WavSamples::F64 => deinterleave(&data, self.channels, |b| {
+                f32::from_sample(f64::from_le_bytes(b))
+            }),
+        };
+        Ok(DecodedAudio {
+            channels,
+            sample_rate: self.sample_rate,
+        })
+    }
+}
+
+/// Splits interleaved frames of `channels` samples of `W` bytes into one `Vec` per channel,
+/// converting each sample with `convert` and replacing non-finite values by `0.0`.
+fn deinterleave<const W: usize>(
+    data: &[u8],
+    channels: usize,
+    convert: impl Fn([u8; W]) -> f32,
+) -> Vec<Vec<f32>> {
+    (0..channels)
+        .map(|channel| {
+            data.chunks_exact(W * channels)
+                .map(|frame| {
+                    let bytes = frame[channel * W..(channel + 1) * W]
+                        .try_into()
+                        .expect("W bytes");
+                    let sample = convert(bytes);
+                    if sample.is_finite() { sample } else { 0.0 }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Largest RIFF file read into memory to look for an embedded Ogg stream.
@@ -814,6 +1010,74 @@ mod tests {
         write_wav_int(&path, 16, 44_100, &x);
         let d = decode_file_limited(&path, Some(0.25)).unwrap();
         assert_eq!(d.frames(), 11_025);
+        let e = decode_file_limited(&path, Some(0.0)).unwrap_err();
+        assert!(matches!(e, DecodeError::Empty { .. }), "{e:?}");
+    }
+
+    /// Decodes through symphonia alone, as every file was before the plain WAV path.
+    fn via_symphonia(path: &Path, max_seconds: Option<f64>) -> DecodedAudio {
+        let file = File::open(path).unwrap();
+        decode_source(Box::new(file), &Hint::new(), path, max_seconds).unwrap()
+    }
+
+    #[test]
+    fn plain_wav_path_gives_exactly_the_samples_symphonia_gives() {
+        let dir = TempDir::new("plain");
+        let x = planar(2, 5000, 48_000);
+        let mut files = Vec::new();
+        for bits in [8u16, 16, 24, 32] {
+            let path = dir.file(&format!("i{bits}.wav"));
+            write_wav_int(&path, bits, 48_000, &x);
+            files.push(path);
+        }
+        let path = dir.file("f32.wav");
+        write_wav_f32(&path, 48_000, &x);
+        files.push(path);
+        let path = dir.file("f64.wav");
+        write_wav_f64(&path, 48_000, &x);
+        files.push(path);
+        for path in &files {
+            // hound writes 24 and 32 bits as WAVE_FORMAT_EXTENSIBLE, which symphonia reads
+            // alone: relabel those as plain PCM or float (a 40-byte fmt chunk is allowed).
+            let mut bytes = std::fs::read(path).unwrap();
+            if bytes[20..22] == [0xfe, 0xff] {
+                let float = path.to_string_lossy().contains("f32");
+                let tag = if float {
+                    WAVE_FORMAT_IEEE_FLOAT
+                } else {
+                    WAVE_FORMAT_PCM
+                };
+                bytes[20..22].copy_from_slice(&tag.to_le_bytes());
+                std::fs::write(path, &bytes).unwrap();
+            }
+            let layout = PlainWav::parse(&bytes, bytes.len() as u64);
+            assert!(layout.is_some(), "{} takes the plain path", path.display());
+            assert_eq!(decode_file(path).unwrap(), via_symphonia(path, None));
+            assert_eq!(
+                decode_file_limited(path, Some(0.01)).unwrap(),
+                via_symphonia(path, Some(0.01))
+            );
+        }
+    }
+
+    #[test]
+    fn unusual_wav_layouts_are_left_to_symphonia() {
+        let dir = TempDir::new("unusual");
+        let path = dir.file("s16.wav");
+        write_wav_int(&path, 16, 44_100, &planar(2, 100, 44_100));
+        let bytes = std::fs::read(&path).unwrap();
+        let len = bytes.len() as u64;
+        assert!(PlainWav::parse(&bytes, len).is_some());
+        // A data chunk longer than the file (cut short), and one that ends mid-frame.
+        assert!(PlainWav::parse(&bytes, len - 1).is_none());
+        let mut ragged = bytes.clone();
+        let data = ragged.windows(4).position(|w| w == b"data").unwrap();
+        ragged[data + 4..data + 8].copy_from_slice(&399u32.to_le_bytes());
+        assert!(PlainWav::parse(&ragged, len).is_none());
+        // A-law (tag 6) is not plain PCM.
+        let mut alaw = bytes;
+        alaw[20..22].copy_from_slice(&6u16.to_le_bytes());
+        assert!(PlainWav::parse(&alaw, len).is_none());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! discriminant projection (LDA with shrinkage, the largest single accuracy gain in our studies),
 //! and store the projected examples.
 
+use std::collections::BTreeMap;
+
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use track_labeler::reference::{FeatureSchema, ReferenceSet};
 use track_labeler::summary::SUMMARY_DIMS;
@@ -18,6 +20,11 @@ pub struct FitOptions {
     /// Shrinkage of the within-class scatter towards its mean diagonal, 0 to 1; keeps the
     /// projection stable with few examples per class.
     pub shrinkage: f64,
+    /// Weight of the spread between origins within a label, added to the within-class scatter
+    /// so the projection avoids directions that tell recording sources apart rather than
+    /// instruments (0 ignores origins). It did not help on the default corpus (docs/ACCURACY.md
+    /// names the sweep), so it is off by default.
+    pub source_penalty: f64,
     pub projection: Projection,
 }
 
@@ -37,6 +44,7 @@ impl Default for FitOptions {
             balance: 0.5,
             clip: 5.0,
             shrinkage: 0.1,
+            source_penalty: 0.0,
             projection: Projection::Lda(15),
         }
     }
@@ -45,6 +53,9 @@ impl Default for FitOptions {
 /// A labelled clip summary.
 pub struct LabelledSummary {
     pub label: usize,
+    /// Where the example was recorded (a source, a library, a session): any number, equal for
+    /// examples of the same origin. Only [`FitOptions::source_penalty`] reads it.
+    pub origin: usize,
     pub summary: Vec<f32>,
 }
 
@@ -101,7 +112,7 @@ pub fn fit_reference_set(
     let (projection, projected_dims) = match &options.projection {
         Projection::Lda(dims) if present.len() > 1 => {
             let dims = (*dims).min(present.len() - 1);
-            (lda(&standardised, examples, dims, options.shrinkage), dims)
+            (lda(&standardised, examples, dims, options), dims)
         }
         Projection::Lda(_) => (
             selection(&(0..SUMMARY_DIMS).collect::<Vec<_>>()),
@@ -148,7 +159,12 @@ fn selection(dims: &[usize]) -> Vec<f32> {
 /// Directions that best separate the labels relative to their spread within each label:
 /// the leading eigenvectors of `Sw⁻¹ Sb`, with `Sw` shrunk towards a scaled identity. Every
 /// label weighs the same in `Sb`, so a crowded class does not own the projection.
-fn lda(z: &[Vec<f64>], examples: &[LabelledSummary], dims: usize, shrinkage: f64) -> Vec<f32> {
+fn lda(
+    z: &[Vec<f64>],
+    examples: &[LabelledSummary],
+    dims: usize,
+    options: &FitOptions,
+) -> Vec<f32> {
     let d = SUMMARY_DIMS;
     let labels = examples.iter().map(|e| e.label).max().unwrap_or(0) + 1;
     let mut sums = vec![DVector::<f64>::zeros(d); labels];
@@ -179,6 +195,10 @@ fn lda(z: &[Vec<f64>], examples: &[LabelledSummary], dims: usize, shrinkage: f64
         let centred = &means[l] - &grand;
         between.ger(1.0 / present.len() as f64, &centred, &centred, 1.0);
     }
+    if options.source_penalty > 0.0 {
+        within += source_scatter(z, examples, &present) * options.source_penalty;
+    }
+    let shrinkage = options.shrinkage;
     let ridge = within.trace() / d as f64;
     let shrunk = within * (1.0 - shrinkage) + DMatrix::<f64>::identity(d, d) * (shrinkage * ridge);
 
@@ -202,6 +222,41 @@ fn lda(z: &[Vec<f64>], examples: &[LabelledSummary], dims: usize, shrinkage: f64
         .collect()
 }
 
+/// How far each origin's mean sits from the mean of its label's origin means, averaged over
+/// origins within a label and then over labels: the scatter that only tells sources apart.
+fn source_scatter(z: &[Vec<f64>], examples: &[LabelledSummary], present: &[usize]) -> DMatrix<f64> {
+    let d = SUMMARY_DIMS;
+    let mut cells: BTreeMap<(usize, usize), (DVector<f64>, usize)> = BTreeMap::new();
+    for (row, e) in z.iter().zip(examples) {
+        let cell = cells
+            .entry((e.label, e.origin))
+            .or_insert_with(|| (DVector::zeros(d), 0));
+        cell.0 += DVector::from_column_slice(row);
+        cell.1 += 1;
+    }
+    let mut scatter = DMatrix::<f64>::zeros(d, d);
+    for &l in present {
+        let origin_means: Vec<DVector<f64>> = cells
+            .range((l, 0)..(l + 1, 0))
+            .map(|(_, (sum, n))| sum / *n as f64)
+            .collect();
+        if origin_means.len() < 2 {
+            continue;
+        }
+        let centre = origin_means.iter().sum::<DVector<f64>>() / origin_means.len() as f64;
+        for m in &origin_means {
+            let centred = m - &centre;
+            scatter.ger(
+                1.0 / (origin_means.len() * present.len()) as f64,
+                &centred,
+                &centred,
+                1.0,
+            );
+        }
+    }
+    scatter
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +277,11 @@ mod tests {
                 let label = i % 3;
                 let mut summary: Vec<f32> = (0..SUMMARY_DIMS).map(|_| random() * 4.0).collect();
                 summary[0] = label as f32 + random() * 0.3;
-                LabelledSummary { label, summary }
+                LabelledSummary {
+                    label,
+                    origin: 0,
+                    summary,
+                }
             })
             .collect()
     }

@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use track_labeler_cli::commands;
 
 #[derive(Parser)]
-#[command(name = "track-labeler", version, about = "Labels audio files by instrument")]
+#[command(
+    name = "track-labeler",
+    version,
+    about = "Labels audio files by instrument"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,6 +41,16 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`| head`): stop quietly, as other command-line tools do.
+        Err(error)
+            if error.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("track-labeler: {error:#}");
             ExitCode::FAILURE

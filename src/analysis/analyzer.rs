@@ -8,7 +8,11 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 use super::FrameConfig;
 use super::mel::{MEL_BANDS, MEL_MAX_HZ, MelFilterbank};
-use super::spectral::{self, LowPeak, SpectralShape};
+use super::spectral::{self, HARMONIC_RATIOS, LowPeak, SpectralShape};
+
+/// +120 dBFS. Louder finite samples (a blown-up filter upstream) are clipped to it so that frame
+/// powers stay finite in `f32`; non-finite samples count as silence.
+const LOUDEST_SAMPLE: f32 = 1e6;
 
 /// What one analysis frame says about the audio: `Copy`, no heap, so it can cross a lock-free
 /// channel from the audio thread.
@@ -26,6 +30,8 @@ pub struct FrameSummary {
     pub shape: SpectralShape,
     /// The strongest partial below 1 kHz.
     pub low_peak: LowPeak,
+    /// Partials at [`HARMONIC_RATIOS`] times the low peak, in dB relative to it.
+    pub harmonics: [f32; HARMONIC_RATIOS.len()],
     /// Mel band powers in dB (Slaney mel, 0-10 kHz), on librosa's unnormalised STFT scale.
     /// [`super::mfcc`] turns them into MFCCs.
     pub mel_db: [f32; MEL_BANDS],
@@ -40,6 +46,7 @@ impl Default for FrameSummary {
             centroid_hz: 0.0,
             shape: SpectralShape::default(),
             low_peak: LowPeak::default(),
+            harmonics: spectral::harmonic_profile(&[], 1.0, LowPeak::default()),
             mel_db: [0.0; MEL_BANDS],
         }
     }
@@ -137,7 +144,11 @@ impl Analyzer {
             let (now, later) = samples.split_at(samples.len().min(room));
             let target = &mut self.ring[self.ring_pos..self.ring_pos + now.len()];
             for (slot, &x) in target.iter_mut().zip(now) {
-                *slot = if x.is_finite() { x } else { 0.0 };
+                *slot = if x.is_finite() {
+                    x.clamp(-LOUDEST_SAMPLE, LOUDEST_SAMPLE)
+                } else {
+                    0.0
+                };
             }
             self.ring_pos = (self.ring_pos + now.len()) % n;
             samples = later;
@@ -179,6 +190,8 @@ impl Analyzer {
         self.mel.mel_db(&self.power, &mut mel_db);
 
         let n = self.config.frame_len as f32;
+        let bin_hz = self.sample_rate / n;
+        let low_peak = spectral::low_peak(&self.magnitude, bin_hz);
         let summary = FrameSummary {
             time_seconds: (self.frames_emitted * self.config.hop_len as u64) as f64
                 / f64::from(self.sample_rate),
@@ -189,7 +202,8 @@ impl Analyzer {
                 &self.magnitude[..self.capped_bins],
                 self.sample_rate / n,
             ),
-            low_peak: spectral::low_peak(&self.magnitude, self.sample_rate / n),
+            low_peak,
+            harmonics: spectral::harmonic_profile(&self.magnitude, bin_hz, low_peak),
             mel_db,
         };
         self.frames_emitted += 1;

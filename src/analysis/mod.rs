@@ -11,4 +11,4 @@ pub use analyzer::{Analyzer, FrameSummary};
 pub use frame_config::{FrameConfig, HOP_SECONDS, WINDOW_SECONDS};
 pub use mel::{MEL_BANDS, MEL_MAX_HZ, MFCC_COUNT, mfcc};
 pub use offline::{OFFLINE_BLOCK_SIZE, analyze};
-pub use spectral::{LowPeak, SpectralShape};
+pub use spectral::{HARMONIC_RATIOS, LowPeak, SpectralShape};

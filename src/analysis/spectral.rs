@@ -156,6 +156,42 @@ pub fn low_peak(magnitude: &[f32], bin_hz: f32) -> LowPeak {
     }
 }
 
+/// Frequencies, as multiples of the [`LowPeak`], where [`harmonic_profile`] looks for partials:
+/// below it (is the peak an upper harmonic of a lower fundamental?), between its multiples (odd
+/// harmonics of a fundamental an octave down) and on them (how rich the tone is).
+pub const HARMONIC_RATIOS: [f32; 8] = [1.0 / 3.0, 0.5, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0];
+/// Floor of [`harmonic_profile`] values: a partial this far below the peak counts as absent.
+const HARMONIC_FLOOR_DB: f32 = -60.0;
+
+/// The strongest magnitude near each of [`HARMONIC_RATIOS`] times the low peak's frequency
+/// (within a bin either side, so partials between bins are found), in dB relative to the peak.
+/// All at the floor when there is no peak. A handful of lookups: cheap on the audio thread.
+pub fn harmonic_profile(
+    magnitude: &[f32],
+    bin_hz: f32,
+    peak: LowPeak,
+) -> [f32; HARMONIC_RATIOS.len()] {
+    let peak_bin = (peak.hz / bin_hz).round() as usize;
+    let Some(&peak_magnitude) = magnitude
+        .get(peak_bin)
+        .filter(|&&m| m > 0.0 && peak.hz > 0.0)
+    else {
+        return [HARMONIC_FLOOR_DB; HARMONIC_RATIOS.len()];
+    };
+    HARMONIC_RATIOS.map(|ratio| {
+        let centre = (peak.hz * ratio / bin_hz).round() as usize;
+        let (low, high) = (centre.saturating_sub(1).max(1), centre + 1);
+        let strongest = magnitude
+            .get(low..=high.min(magnitude.len() - 1))
+            .map_or(0.0, |near| near.iter().copied().fold(0.0, f32::max));
+        if strongest > 0.0 {
+            (20.0 * (strongest / peak_magnitude).log10()).max(HARMONIC_FLOOR_DB)
+        } else {
+            HARMONIC_FLOOR_DB
+        }
+    })
+}
+
 /// Level in dBFS, floored so silence yields a finite number.
 pub fn to_dbfs(amplitude: f32) -> f32 {
     const FLOOR_DB: f32 = -160.0;
@@ -185,6 +221,29 @@ mod tests {
         assert!((flat.bandwidth_hz - 67.26 * 43.0).abs() < 1.0, "{flat:?}");
         assert!((flat.rolloff_hz - 197.0 * 43.0).abs() < 44.0);
         assert_eq!(spectral_shape(&[0.0; 10], 43.0), SpectralShape::default());
+    }
+
+    #[test]
+    fn harmonic_profile_reads_partials_around_the_peak() {
+        // Partials of a 200 Hz tone on 10 Hz bins, the strongest at 400 Hz (bin 40), the third
+        // harmonic 20 dB below it and nothing at 1200 Hz or above.
+        let mut magnitude = vec![0.0; 200];
+        magnitude[20] = 0.5;
+        magnitude[40] = 1.0;
+        magnitude[61] = 0.1; // between bins: still found
+        let peak = LowPeak {
+            hz: 400.0,
+            prominence: 10.0,
+        };
+        let profile = harmonic_profile(&magnitude, 10.0, peak);
+        let at = |ratio: f32| profile[HARMONIC_RATIOS.iter().position(|&r| r == ratio).unwrap()];
+        assert!((at(0.5) + 6.02).abs() < 0.01, "{profile:?}");
+        assert!((at(1.5) + 20.0).abs() < 0.01, "{profile:?}");
+        assert_eq!(at(3.0), HARMONIC_FLOOR_DB);
+        assert_eq!(
+            harmonic_profile(&magnitude, 10.0, LowPeak::default()),
+            [HARMONIC_FLOOR_DB; HARMONIC_RATIOS.len()]
+        );
     }
 
     #[test]

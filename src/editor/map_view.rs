@@ -69,14 +69,19 @@ impl MapView {
                     painter.circle_filled(at, 2.2, colour.gamma_multiply(0.55));
                 }
             }
-            let ring_colour = heard.as_ref().map_or(Color32::WHITE, |h| label_colour(&h.label));
+            let ring_colour = heard
+                .as_ref()
+                .map_or(Color32::WHITE, |h| label_colour(&h.label));
             let trail: Vec<Pos2> = self
                 .trail
                 .iter()
                 .map(|p| plot.clamp(to_screen(*p)))
                 .collect();
             for pair in trail.windows(2) {
-                painter.line_segment([pair[0], pair[1]], Stroke::new(1.5, Color32::from_white_alpha(90)));
+                painter.line_segment(
+                    [pair[0], pair[1]],
+                    Stroke::new(1.5, Color32::from_white_alpha(90)),
+                );
             }
             if let Some(&current) = trail.last() {
                 painter.circle_filled(current, 7.0, ring_colour);

@@ -95,7 +95,12 @@ impl NiceEguiApp for EditorApp {
             .frame(egui::Frame::new().fill(PANEL_DARK).inner_margin(8))
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new("TRACK LABELER").strong().color(MUTED).size(12.0));
+                    ui.label(
+                        RichText::new("TRACK LABELER")
+                            .strong()
+                            .color(MUTED)
+                            .size(12.0),
+                    );
                     ui.add_space(12.0);
                     ui.selectable_value(&mut self.tab, Tab::Track, "Track");
                     ui.selectable_value(&mut self.tab, Tab::Session, "Session");
@@ -109,11 +114,10 @@ impl NiceEguiApp for EditorApp {
                             .as_ref()
                             .and_then(|h| h.colour);
                         if let Some([r, g, b]) = host_colour {
-                            let (rect, _) = ui.allocate_exact_size(
-                                egui::vec2(12.0, 12.0),
-                                egui::Sense::hover(),
-                            );
-                            ui.painter().rect_filled(rect, 3, Color32::from_rgb(r, g, b));
+                            let (rect, _) = ui
+                                .allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+                            ui.painter()
+                                .rect_filled(rect, 3, Color32::from_rgb(r, g, b));
                         }
                     });
                 });
@@ -131,7 +135,11 @@ impl NiceEguiApp for EditorApp {
             let (r, g, b, _) = c.rgba();
             [r, g, b]
         });
-        *self.shared.host_track.lock().unwrap_or_else(|e| e.into_inner()) = Some(HostTrack {
+        *self
+            .shared
+            .host_track
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(HostTrack {
             name: info.name().to_owned(),
             colour,
         });

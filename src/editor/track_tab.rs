@@ -30,7 +30,10 @@ impl TrackTab {
     ) {
         egui::Panel::left("track-details")
             .exact_size(330.0)
-            .frame(egui::Frame::new().inner_margin(egui::Margin { right: 12, ..Default::default() }))
+            .frame(egui::Frame::new().inner_margin(egui::Margin {
+                right: 12,
+                ..Default::default()
+            }))
             .show_separator_line(false)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
@@ -50,13 +53,16 @@ impl TrackTab {
 
     fn teach_card(&mut self, ui: &mut egui::Ui, shared: &TrackShared) {
         let labels = shared.live().labels.clone();
-        let (pinned, typed_name, reference_set) =
-            shared.track.read(|s| (s.pinned.clone(), s.name.clone(), s.reference_set.clone()));
+        let (pinned, typed_name, reference_set) = shared
+            .track
+            .read(|s| (s.pinned.clone(), s.name.clone(), s.reference_set.clone()));
         card(ui, |ui| {
             ui.label(RichText::new("This track").strong());
             ui.horizontal(|ui| {
                 ui.label("Pin");
-                let shown = pinned.as_deref().map_or("Automatic".to_owned(), display_name);
+                let shown = pinned
+                    .as_deref()
+                    .map_or("Automatic".to_owned(), display_name);
                 egui::ComboBox::from_id_salt("pin")
                     .selected_text(shown)
                     .width(170.0)
@@ -93,7 +99,10 @@ impl TrackTab {
             ui.separator();
             ui.label(RichText::new("Teach it").strong());
             let chosen = self.teach_label.clone().unwrap_or_else(|| {
-                shared.track.read(|s| s.label.as_ref().map(|l| l.label.clone())).unwrap_or_default()
+                shared
+                    .track
+                    .read(|s| s.label.as_ref().map(|l| l.label.clone()))
+                    .unwrap_or_default()
             });
             ui.horizontal(|ui| {
                 ui.label("This track is");
@@ -102,7 +111,10 @@ impl TrackTab {
                     .width(150.0)
                     .show_ui(ui, |ui| {
                         for label in &labels {
-                            if ui.selectable_label(*label == chosen, display_name(label)).clicked() {
+                            if ui
+                                .selectable_label(*label == chosen, display_name(label))
+                                .clicked()
+                            {
                                 self.teach_label = Some(label.clone());
                             }
                         }
@@ -133,7 +145,9 @@ impl TrackTab {
                 );
                 if ui.button("Use").clicked() {
                     let path = self.reference_path.trim().to_owned();
-                    shared.track.update(|s| s.reference_set = (!path.is_empty()).then_some(path));
+                    shared
+                        .track
+                        .update(|s| s.reference_set = (!path.is_empty()).then_some(path));
                 }
                 if reference_set.is_some() && ui.button("Built-in").clicked() {
                     self.reference_path.clear();
@@ -164,7 +178,8 @@ fn label_card(ui: &mut egui::Ui, shared: &TrackShared, params: &TrackLabelerPara
                         .strong()
                         .color(colour),
                 );
-                let group = Class::from_id(&decision.label).map_or("Your class", |c| c.group().name());
+                let group =
+                    Class::from_id(&decision.label).map_or("Your class", |c| c.group().name());
                 ui.horizontal(|ui| {
                     ui.label(RichText::new(group).color(MUTED));
                     status_chips(ui, &live, pinned, params.hold.value());
@@ -179,8 +194,10 @@ fn label_card(ui: &mut egui::Ui, shared: &TrackShared, params: &TrackLabelerPara
                 ui.add_space(6.0);
                 for score in &decision.top {
                     ui.horizontal(|ui| {
-                        let (rect, _) = ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
-                        ui.painter().rect_filled(rect, 2, label_colour(&score.label));
+                        let (rect, _) =
+                            ui.allocate_exact_size(Vec2::new(10.0, 10.0), Sense::hover());
+                        ui.painter()
+                            .rect_filled(rect, 2, label_colour(&score.label));
                         cell(ui, 110.0, display_name(&score.label));
                         ui.add(
                             egui::ProgressBar::new(score.score)
@@ -188,7 +205,9 @@ fn label_card(ui: &mut egui::Ui, shared: &TrackShared, params: &TrackLabelerPara
                                 .desired_width(120.0)
                                 .desired_height(8.0),
                         );
-                        ui.label(RichText::new(format!("{:.0}%", score.score * 100.0)).color(MUTED));
+                        ui.label(
+                            RichText::new(format!("{:.0}%", score.score * 100.0)).color(MUTED),
+                        );
                     });
                 }
             }
@@ -198,7 +217,9 @@ fn label_card(ui: &mut egui::Ui, shared: &TrackShared, params: &TrackLabelerPara
                     _ => "Listening…",
                 };
                 ui.label(RichText::new(waiting).size(28.0).color(MUTED));
-                ui.label(RichText::new("Play the track: a label shows within a second.").color(MUTED));
+                ui.label(
+                    RichText::new("Play the track: a label shows within a second.").color(MUTED),
+                );
             }
         }
         let mut footer = format!("{} frames", live.frames);
@@ -218,7 +239,9 @@ fn status_chips(ui: &mut egui::Ui, live: &crate::service::LiveStatus, pinned: bo
             .fill(colour.gamma_multiply(0.25))
             .corner_radius(4)
             .inner_margin(egui::Margin::symmetric(6, 1))
-            .show(ui, |ui| ui.label(RichText::new(text).size(11.0).color(colour)));
+            .show(ui, |ui| {
+                ui.label(RichText::new(text).size(11.0).color(colour))
+            });
     };
     match live.activity {
         Activity::Listening => chip(ui, "LISTENING", Color32::from_rgb(0x4c, 0xc3, 0x6e)),
@@ -240,7 +263,8 @@ fn history_card(ui: &mut egui::Ui, shared: &TrackShared) {
     let history = shared.live().history.clone();
     card(ui, |ui| {
         ui.label(RichText::new("History").strong());
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(ui.available_width(), 20.0), Sense::hover());
+        let (rect, _) =
+            ui.allocate_exact_size(Vec2::new(ui.available_width(), 20.0), Sense::hover());
         let painter = ui.painter();
         painter.rect_filled(rect, 3, Color32::from_gray(0x30));
         let cell = rect.width() / HISTORY_LEN as f32;
@@ -254,28 +278,35 @@ fn history_card(ui: &mut egui::Ui, shared: &TrackShared) {
             let alpha = 0.35 + 0.65 * confidence.clamp(0.0, 1.0);
             painter.rect_filled(cell_rect, 0, label_colour(label).gamma_multiply(alpha));
         }
-        ui.label(RichText::new("last 30 s of decisions, newest on the right").size(11.0).color(MUTED));
+        ui.label(
+            RichText::new("last 30 s of decisions, newest on the right")
+                .size(11.0)
+                .color(MUTED),
+        );
     });
 }
 
 fn settings_card(ui: &mut egui::Ui, params: &TrackLabelerParams, setter: &ParamSetter) {
     card(ui, |ui| {
         ui.label(RichText::new("Settings").strong());
-        egui::Grid::new("settings").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
-            ui.label("Gate");
-            ui.add(ParamSlider::for_param(&params.gate_dbfs, setter).with_width(150.0));
-            ui.end_row();
-            ui.label("Window");
-            ui.add(ParamSlider::for_param(&params.window_seconds, setter).with_width(150.0));
-            ui.end_row();
-            ui.label("Hold");
-            let mut hold = params.hold.value();
-            if ui.checkbox(&mut hold, "keep the shown label").changed() {
-                setter.begin_set_parameter(&params.hold);
-                setter.set_parameter(&params.hold, hold);
-                setter.end_set_parameter(&params.hold);
-            }
-            ui.end_row();
-        });
+        egui::Grid::new("settings")
+            .num_columns(2)
+            .spacing([8.0, 6.0])
+            .show(ui, |ui| {
+                ui.label("Gate");
+                ui.add(ParamSlider::for_param(&params.gate_dbfs, setter).with_width(150.0));
+                ui.end_row();
+                ui.label("Window");
+                ui.add(ParamSlider::for_param(&params.window_seconds, setter).with_width(150.0));
+                ui.end_row();
+                ui.label("Hold");
+                let mut hold = params.hold.value();
+                if ui.checkbox(&mut hold, "keep the shown label").changed() {
+                    setter.begin_set_parameter(&params.hold);
+                    setter.set_parameter(&params.hold, hold);
+                    setter.end_set_parameter(&params.hold);
+                }
+                ui.end_row();
+            });
     });
 }

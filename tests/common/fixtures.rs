@@ -1,8 +1,22 @@
-//! The committed librosa reference fixtures (see `tests/fixtures/librosa/README.md`).
+//! The committed audio fixtures: librosa references (see `tests/fixtures/librosa/README.md`)
+//! and labelled clips (see `tests/fixtures/clips/README.md`).
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+
+/// Committed clips (see `tests/fixtures/clips/README.md`) and the class each must get.
+pub const PHRASES: [(&str, &str); 6] = [
+    ("drum_kit", "drum_kit__loop_amen.wav"),
+    ("piano", "piano__tonejs_piano_C4.wav"),
+    ("strings", "strings__tonejs_cello_C3.wav"),
+    ("woodwinds", "woodwinds__tonejs_flute_C5.wav"),
+    ("brass", "brass__tonejs_trumpet_C6.wav"),
+    (
+        "acoustic_guitar",
+        "acoustic_guitar__tonejs_guitar_acoustic_A3.wav",
+    ),
+];
 
 pub struct LibrosaFixture {
     pub name: String,
@@ -76,4 +90,22 @@ pub fn librosa_fixtures() -> Vec<LibrosaFixture> {
             }
         })
         .collect()
+}
+
+/// A committed clip (see `tests/fixtures/clips/README.md`) repeated on a grid of at least a
+/// second for `seconds`, in stereo, with its sample rate.
+pub fn phrase(file: &str, seconds: f32) -> (Vec<Vec<f32>>, f64) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/clips")
+        .join(file);
+    let (clip, rate) = read_wav_mono(&path);
+    let step = clip.len().max(rate as usize);
+    let len = (rate * seconds) as usize;
+    let mut mono = vec![0.0f32; len];
+    for start in (0..len).step_by(step) {
+        for (out, &x) in mono[start..].iter_mut().zip(&clip) {
+            *out += x;
+        }
+    }
+    (vec![mono.clone(), mono], f64::from(rate))
 }

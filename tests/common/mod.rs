@@ -6,6 +6,8 @@
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
 pub mod fixtures;
+pub mod plugin_state;
+pub mod process_stats;
 pub mod signals;
 
 use std::ffi::CString;
@@ -13,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
+use clack_host::events::event_types::TransportEvent;
 use clack_host::prelude::*;
 use clack_host::process::StartedPluginAudioProcessor;
 use clap_sys::audio_buffer::clap_audio_buffer;
@@ -129,7 +132,8 @@ pub enum Placement {
 
 pub struct Processor {
     pub started: StartedPluginAudioProcessor<TestHost>,
-    max_block: usize,
+    /// The largest block the plugin was activated for.
+    pub max_block: usize,
 }
 
 impl Processor {
@@ -140,6 +144,20 @@ impl Processor {
         input: &[Vec<f32>],
         block_sizes: &[usize],
         placement: Placement,
+    ) -> Vec<Vec<f32>> {
+        self.run_with(input, block_sizes, placement, |_, _| {
+            BlockContext::default()
+        })
+    }
+
+    /// Like [`Processor::run`], with the events and transport `context(start, frames)` gives
+    /// for the block of `frames` samples starting at sample `start`.
+    pub fn run_with(
+        &mut self,
+        input: &[Vec<f32>],
+        block_sizes: &[usize],
+        placement: Placement,
+        mut context: impl FnMut(usize, usize) -> BlockContext,
     ) -> Vec<Vec<f32>> {
         let len = input[0].len();
         let mut output: Vec<Vec<f32>> = match placement {
@@ -166,13 +184,29 @@ impl Processor {
             if placement == Placement::InPlace {
                 out_ptrs.clone_from(&in_ptrs);
             }
-            self.process_raw(&mut in_ptrs, &mut out_ptrs, block as u32);
+            let block_context = context(start, block);
+            self.process_block(
+                &mut in_ptrs,
+                &mut out_ptrs,
+                block as u32,
+                &block_context.events.as_input(),
+                block_context.transport.as_ref(),
+            );
             start = end;
         }
         output
     }
 
-    fn process_raw(&mut self, inputs: &mut [*mut f32], outputs: &mut [*mut f32], frames: u32) {
+    /// One `process()` call on raw channel pointers; allocates nothing itself, so it can run on
+    /// a thread that must not make system calls.
+    pub fn process_block(
+        &mut self,
+        inputs: &mut [*mut f32],
+        outputs: &mut [*mut f32],
+        frames: u32,
+        events: &InputEvents,
+        transport: Option<&TransportEvent>,
+    ) {
         let raw_input = [clap_audio_buffer {
             data32: inputs.as_mut_ptr(),
             data64: std::ptr::null_mut(),
@@ -199,11 +233,18 @@ impl Processor {
             .process(
                 &audio_in,
                 &mut audio_out,
-                &InputEvents::empty(),
+                events,
                 &mut OutputEvents::void(),
                 None,
-                None,
+                transport,
             )
             .expect("process succeeds");
     }
+}
+
+/// What the host passes with one block besides audio.
+#[derive(Default)]
+pub struct BlockContext {
+    pub events: EventBuffer,
+    pub transport: Option<TransportEvent>,
 }

@@ -12,16 +12,37 @@ pub fn sine(freq: f32, sample_rate: f32, len: usize) -> Vec<f32> {
         .collect()
 }
 
+/// A fixed-seed xorshift64 generator: reproducible randomness without an extra dependency.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in `range` (inclusive).
+    pub fn in_range(&mut self, range: std::ops::RangeInclusive<usize>) -> usize {
+        range.start() + (self.next_u64() % (range.end() - range.start() + 1) as u64) as usize
+    }
+}
+
 /// Uniform white noise in [-0.5, 0.5) from a fixed-seed xorshift, no extra dependency.
 pub fn noise(seed: u64, len: usize) -> Vec<f32> {
-    let mut state = seed.max(1);
+    let mut rng = Rng::new(seed);
     (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        })
+        .map(|_| (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
         .collect()
 }
 

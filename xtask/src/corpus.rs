@@ -147,6 +147,7 @@ const TONEJS_MP3: &[(&str, &str)] = &[
     ("clarinet", "1.1.2"),
     ("french-horn", "1.1.2"),
     ("guitar-nylon", "1.1.1"),
+    ("harmonium", "1.1.1"),
     ("organ", "1.1.1"),
     ("trombone", "1.1.2"),
     ("tuba", "1.1.2"),
@@ -243,6 +244,11 @@ pub fn run(args: impl Iterator<Item = String>) -> Result<()> {
         fetch(source, &mut apt).with_context(|| format!("Could not fetch '{}'", source.name))?;
     }
     check_no_reserved(Path::new(CORPUS_DIR))?;
+    for source in &sources {
+        if matches!(source.fetch, Fetch::Debian(deb) if deb.archive_ext == Some("orgue")) {
+            decode_wavpack(&source.data_dir())?;
+        }
+    }
 
     let entries = sources.iter().map(inventory).collect::<Result<Vec<_>>>()?;
     let manifest = serde_json::to_string_pretty(&Manifest { sources: &entries })? + "\n";
@@ -325,6 +331,33 @@ fn unpack_orgue_packages(dir: &Path) -> Result<()> {
             )?;
             fs::remove_file(&package)?;
         }
+    }
+    Ok(())
+}
+
+/// Replaces every WavPack file under `dir` (GrandOrgue names its samples `.wav`) with the
+/// 16-bit PCM WAVE `wvunpack` decodes from it, so ordinary audio readers can use the samples.
+/// Files already decoded are left alone, so this runs cheaply on every corpus step.
+fn decode_wavpack(dir: &Path) -> Result<()> {
+    let packed: Vec<PathBuf> = walk(dir)?
+        .into_iter()
+        .filter(|path| path.is_file() && sniff_format(path).is_ok_and(|f| f == "wavpack"))
+        .collect();
+    if packed.is_empty() {
+        return Ok(());
+    }
+    ensure_on_path("wvunpack").context("GrandOrgue's samples are WavPack: install `wavpack`")?;
+    println!("Decoding {} WavPack files with wvunpack", packed.len());
+    for path in packed {
+        let decoded = path.with_extension("decoded.wav");
+        run_checked(
+            Command::new("wvunpack")
+                .args(["-q", "-y"])
+                .arg(&path)
+                .arg("-o")
+                .arg(&decoded),
+        )?;
+        fs::rename(&decoded, &path)?;
     }
     Ok(())
 }

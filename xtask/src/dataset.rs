@@ -210,7 +210,8 @@ fn tonejs_class(instrument: &str) -> Option<Class> {
         "guitar-acoustic" | "guitar-nylon" => Class::AcousticGuitar,
         "guitar-electric" => Class::ElectricGuitar,
         "piano" => Class::Piano,
-        "organ" => Class::Organ,
+        // A harmonium is a reed organ, GM program 20, which the organ class takes.
+        "organ" | "harmonium" => Class::Organ,
         _ => return None,
     })
 }
@@ -622,7 +623,8 @@ fn strum_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // GrandOrgue
 
-/// WavPack files start with `wvpk`; `track_labeler_cli::decode` cannot read them.
+/// WavPack files start with `wvpk`; `track_labeler_cli::decode` cannot read them (the corpus
+/// step decodes them to WAV with `wvunpack`).
 fn is_wavpack(path: &Path) -> bool {
     let mut magic = [0u8; 4];
     fs::File::open(path)
@@ -652,12 +654,12 @@ fn grandorgue_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
             }
         }
     }
-    // Every GrandOrgue sample is WavPack, which the decoder does not read: not usable.
+    // GrandOrgue ships WavPack; a corpus from before the decoding step still has some.
     let before = found.len();
     found.retain(|c| !is_wavpack(&c.path));
     if before > found.len() {
         eprintln!(
-            "note: skipped {} GrandOrgue WavPack files (no WavPack decoder)",
+            "note: skipped {} GrandOrgue files still in WavPack: run `cargo xtask corpus`",
             before - found.len()
         );
     }
@@ -1854,7 +1856,8 @@ mod tests {
         assert_eq!(tonejs_class("contrabass"), c("strings"));
         assert_eq!(tonejs_class("saxophone"), c("woodwinds"));
         assert_eq!(tonejs_class("guitar-nylon"), c("acoustic_guitar"));
-        assert_eq!(tonejs_class("harmonium"), None);
+        assert_eq!(tonejs_class("harmonium"), c("organ"));
+        assert_eq!(tonejs_class("harp"), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Clip summaries for training and evaluation: each labelled clip is decoded, cut into windows
 //! as long as the plugin's decision window, and summarised as recorded and in augmented
-//! variations. Summaries are cached in `corpus/features.cache`, keyed by clip path, size and
-//! modification time, so `train` and `evaluate` share one extraction.
+//! variations (`track_labeler_cli::training`, which `track-labeler train` uses too). Summaries
+//! are cached in `corpus/features.cache`, keyed by clip path, size and modification time, so
+//! `train` and `evaluate` share one extraction.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,19 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use track_labeler::analysis::{HOP_SECONDS, analyze};
 use track_labeler::reference::FeatureSchema;
-use track_labeler::summary::{LABEL_WINDOW_SECONDS, summarize};
-use track_labeler_cli::decode::decode_file;
+use track_labeler_cli::training::file_training_summaries;
 
-use crate::augment::augment;
 use crate::dataset::ClipRef;
-use crate::rng::fnv1a;
 
-/// Augmented variations per window, besides the recording itself.
-pub const AUGMENTED_VARIANTS: u8 = 4;
-/// Long recordings give at most this many windows, evenly spread, so they do not swamp one-shots.
-const MAX_WINDOWS_PER_CLIP: usize = 4;
 /// Bump when windowing or augmentation changes, so stale caches are rebuilt.
 const CACHE_VERSION: u32 = 4;
 
@@ -125,64 +118,8 @@ fn key(clip: &ClipRef) -> String {
 }
 
 fn clip_summaries(clip: &ClipRef) -> Result<ClipSummaries> {
-    let audio = decode_file(&clip.path)?;
-    let sample_rate = audio.sample_rate as f32;
-    let mono = audio.to_mono();
-    let seed = fnv1a(clip.path.to_string_lossy().as_bytes());
-    let mut out = Vec::new();
-    let mut windows = Vec::new();
-    for variant in 0..=AUGMENTED_VARIANTS {
-        let samples = if variant == 0 {
-            mono.clone()
-        } else {
-            augment(&mono, sample_rate, seed ^ u64::from(variant))
-        };
-        let frames = analyze(&samples, sample_rate);
-        if variant == 0 {
-            windows = window_ranges(frames.len());
-        }
-        for (w, range) in windows.iter().enumerate() {
-            let range = range.start.min(frames.len())..range.end.min(frames.len());
-            if let Some(summary) = summarize(&frames[range]) {
-                out.push((w as u8, variant, summary));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Frame ranges of at most one decision window each, evenly spread over the clip.
-fn window_ranges(frames: usize) -> Vec<std::ops::Range<usize>> {
-    let per_window = (f64::from(LABEL_WINDOW_SECONDS) / HOP_SECONDS).round() as usize;
-    if frames <= per_window {
-        return vec![0..frames];
-    }
-    let count = frames.div_ceil(per_window).min(MAX_WINDOWS_PER_CLIP);
-    let last_start = frames - per_window;
-    (0..count)
-        .map(|i| {
-            let start = if count == 1 {
-                0
-            } else {
-                last_start * i / (count - 1)
-            };
-            start..start + per_window
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows_cover_short_clips_whole_and_spread_over_long_ones() {
-        assert_eq!(window_ranges(10), vec![0..10]);
-        let per = (f64::from(LABEL_WINDOW_SECONDS) / HOP_SECONDS).round() as usize;
-        let long = window_ranges(per * 10);
-        assert_eq!(long.len(), MAX_WINDOWS_PER_CLIP);
-        assert_eq!(long[0].start, 0);
-        assert_eq!(long.last().unwrap().end, per * 10);
-        assert!(long.iter().all(|r| r.len() == per));
-    }
+    Ok(file_training_summaries(&clip.path)?
+        .into_iter()
+        .map(|s| (s.window, s.variant, s.summary))
+        .collect())
 }

@@ -1,11 +1,12 @@
-mod augment;
 mod corpus;
 mod dataset;
 mod features;
 mod render;
-mod rng;
 mod train;
 mod wav;
+
+// The training pipeline's seeded generator lives with the augmentation in the CLI crate.
+use track_labeler_cli::rng;
 
 fn main() -> nice_plug_xtask::Result<()> {
     let mut args = std::env::args().skip(1);
