@@ -5,8 +5,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use track_labeler::analysis::Analyzer;
-use track_labeler::handoff::frame_channel;
-use track_labeler::realtime::RealtimeAnalysis;
+use track_labeler::handoff::audio_channel;
+use track_labeler::realtime::AudioTap;
 
 #[path = "../tests/common/signals.rs"]
 mod signals;
@@ -35,15 +35,15 @@ fn analyzer_throughput(c: &mut Criterion) {
     group.finish();
 }
 
-/// What `process()` does per stereo block: mono mix, analysis, hand-off (channel drained
+/// What `process()` does per stereo block: mono mix into chunks, hand-off (channel drained
 /// outside the timing so it never fills).
 fn process_block(c: &mut Criterion) {
     let mut group = c.benchmark_group("process_block_stereo_48k");
     for block in [64usize, 512] {
         let left = signals::noise(11, block * 1000);
         let right: Vec<f32> = left.iter().rev().copied().collect();
-        let (tx, rx) = frame_channel(1 << 16);
-        let mut realtime = RealtimeAnalysis::new(SAMPLE_RATE, block, tx);
+        let (tx, rx) = audio_channel(1 << 12);
+        let mut tap = AudioTap::new(SAMPLE_RATE, tx);
         let mut offset = 0;
         group.throughput(Throughput::Elements(block as u64));
         group.bench_with_input(BenchmarkId::from_parameter(block), &block, |b, &block| {
@@ -53,7 +53,7 @@ fn process_block(c: &mut Criterion) {
                     rx.drain().for_each(drop);
                 }
                 let range = offset..offset + block;
-                realtime.process(&[black_box(&left[range.clone()]), black_box(&right[range])]);
+                tap.process(&[black_box(&left[range.clone()]), black_box(&right[range])]);
                 offset += block;
             });
         });

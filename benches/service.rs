@@ -1,5 +1,6 @@
-//! CPU of the labeling service per instance: 32 tracks each hear 10 s of a phrase, and the
-//! service thread's CPU time (from /proc) is divided by the audio it labelled.
+//! CPU of the labeling service per instance: 32 tracks each hear 10 s of a phrase through the
+//! audio thread's tap, and the service thread's CPU time (from /proc: analysis and labeling) is
+//! divided by the audio it labelled.
 //! `cargo bench --bench service` (Linux).
 
 use std::path::PathBuf;
@@ -7,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use track_labeler::analysis::analyze;
-use track_labeler::handoff::{FRAME_CHANNEL_CAPACITY, frame_channel};
+use track_labeler::handoff::{AUDIO_CHANNEL_CAPACITY, CHUNK_LEN, audio_channel};
+use track_labeler::realtime::AudioTap;
 use track_labeler::service;
 use track_labeler::track_state::PersistedTrack;
 
@@ -38,26 +40,27 @@ fn phrase() -> (Vec<f32>, f32) {
 
 fn main() {
     let (audio, rate) = phrase();
-    let frames = analyze(&audio, rate);
-    assert!(frames.len() <= FRAME_CHANNEL_CAPACITY);
+    assert!(
+        audio.len() <= AUDIO_CHANNEL_CAPACITY * CHUNK_LEN,
+        "fits the channel"
+    );
+    let frames = analyze(&audio[..audio.len() / CHUNK_LEN * CHUNK_LEN], rate);
     let mut tracks = Vec::new();
     for _ in 0..TRACKS {
-        let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
+        let (sender, receiver) = audio_channel(AUDIO_CHANNEL_CAPACITY);
         let (registration, shared) = service::register(
             receiver,
             PersistedTrack::default(),
             Arc::new(Default::default()),
         );
-        tracks.push((registration, shared, sender));
+        tracks.push((registration, shared, AudioTap::new(rate, sender)));
     }
     // Let the service start and parse the built-in set before measuring.
     std::thread::sleep(Duration::from_millis(500));
     let before = thread_cpu_seconds("track-labeler-service");
     let started = Instant::now();
-    for (_, _, sender) in &tracks {
-        for &frame in &frames {
-            sender.send(frame);
-        }
+    for (_, _, tap) in &mut tracks {
+        tap.process(&[&audio]);
     }
     while tracks
         .iter()

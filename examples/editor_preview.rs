@@ -10,9 +10,9 @@ use nice_plug::context::gui::{GuiContext, GuiContextInner};
 use nice_plug::editor::EditorHandle;
 use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorHandle;
-use track_labeler::analysis::analyze;
-use track_labeler::handoff::{FRAME_CHANNEL_CAPACITY, frame_channel};
+use track_labeler::handoff::{AUDIO_CHANNEL_CAPACITY, audio_channel};
 use track_labeler::params::TrackLabelerParams;
+use track_labeler::realtime::AudioTap;
 use track_labeler::service;
 
 /// Track name, committed clip, and how often it repeats; the first track gets the editor.
@@ -76,16 +76,18 @@ fn phrase(file: &str, every: f32) -> (Vec<f32>, f32) {
 fn main() {
     let mut session = Vec::new();
     for (name, file, every) in TRACKS {
-        let (frames_out, frames_in) = frame_channel(FRAME_CHANNEL_CAPACITY);
+        let (audio_out, audio_in) = audio_channel(AUDIO_CHANNEL_CAPACITY);
         let params = Arc::new(TrackLabelerParams::default());
         params.track.update(|s| s.name = name.to_owned());
         let (registration, shared) =
-            service::register(frames_in, params.track.clone(), params.clone());
+            service::register(audio_in, params.track.clone(), params.clone());
         let (audio, rate) = phrase(file, every);
-        for frame in analyze(&audio, rate) {
-            frames_out.send(frame);
+        let mut tap = AudioTap::new(rate, audio_out);
+        for second in audio.chunks(rate as usize) {
+            tap.process(&[second]);
+            std::thread::sleep(Duration::from_millis(20));
         }
-        session.push((registration, params, shared, frames_out));
+        session.push((registration, params, shared, tap));
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline

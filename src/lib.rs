@@ -1,8 +1,8 @@
 //! Track Labeler: a CLAP/VST3 analyzer that listens to a track and labels its instrument.
 //!
-//! This file only wires the plugin; the analysis lives in [`analysis`] (no plugin types), the
-//! audio thread's work in [`realtime`], the lock-free hand-off in [`handoff`], labeling off the
-//! audio thread in [`service`], and the GUI in [`editor`].
+//! This file only wires the plugin; the audio thread's work lives in [`realtime`], the lock-free
+//! hand-off in [`handoff`], analysis (no plugin types) in [`analysis`], labeling off the audio
+//! thread in [`service`], and the GUI in [`editor`].
 
 use std::sync::Arc;
 
@@ -24,33 +24,33 @@ pub mod session;
 pub mod summary;
 pub mod track_state;
 
-use handoff::{FRAME_CHANNEL_CAPACITY, FrameSender, frame_channel};
+use handoff::{AUDIO_CHANNEL_CAPACITY, AudioSender, audio_channel};
 use params::TrackLabelerParams;
-use realtime::RealtimeAnalysis;
+use realtime::AudioTap;
 use service::{Registration, TrackShared};
 
 pub struct TrackLabeler {
     params: Arc<TrackLabelerParams>,
-    frame_sender: FrameSender,
+    audio_sender: AudioSender,
     /// This instance's view in the labeling service (label, status, host track).
     shared: Arc<TrackShared>,
     /// Built in `activate`, where the sample rate and block size are known.
-    realtime: Option<RealtimeAnalysis>,
+    tap: Option<AudioTap>,
     /// Dropped last: unregisters from the labeling service (the last instance stops it).
     _registration: Registration,
 }
 
 impl Default for TrackLabeler {
     fn default() -> Self {
-        let (frame_sender, frame_receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
+        let (audio_sender, audio_receiver) = audio_channel(AUDIO_CHANNEL_CAPACITY);
         let params = Arc::new(TrackLabelerParams::default());
         let (registration, shared) =
-            service::register(frame_receiver, params.track.clone(), params.clone());
+            service::register(audio_receiver, params.track.clone(), params.clone());
         Self {
             params,
-            frame_sender,
+            audio_sender,
             shared,
-            realtime: None,
+            tap: None,
             _registration: registration,
         }
     }
@@ -94,17 +94,16 @@ impl Plugin for TrackLabeler {
         buffer_config: &BufferConfig,
         _context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        self.realtime = Some(RealtimeAnalysis::new(
+        self.tap = Some(AudioTap::new(
             buffer_config.sample_rate,
-            buffer_config.max_buffer_size as usize,
-            self.frame_sender.clone(),
+            self.audio_sender.clone(),
         ));
         true
     }
 
     fn reset(&mut self) {
-        if let Some(realtime) = &mut self.realtime {
-            realtime.reset();
+        if let Some(tap) = &mut self.tap {
+            tap.reset();
         }
     }
 
@@ -114,15 +113,15 @@ impl Plugin for TrackLabeler {
         _aux: &mut AuxiliaryBuffers,
         _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        // Analysis only reads the buffer: the audio passes through untouched, bit-exact.
-        if let Some(realtime) = &mut self.realtime {
-            realtime.process(buffer.as_slice_immutable());
+        // The tap only reads the buffer: the audio passes through untouched, bit-exact.
+        if let Some(tap) = &mut self.tap {
+            tap.process(buffer.as_slice_immutable());
         }
         ProcessStatus::Normal
     }
 
     fn deactivate(&mut self) {
-        self.realtime = None;
+        self.tap = None;
     }
 }
 

@@ -1,8 +1,9 @@
 //! The process-wide labeling service: one background thread, shared by every instance in the
 //! process, started with the first instance and stopped (and joined) with the last.
 //!
-//! Every [`TICK`] it drains each instance's frame channel, keeps a sliding window of recent
-//! frames per instance, runs KNN every [`DECISION_SECONDS`] of audio, smooths the decisions
+//! Every [`TICK`] it drains each instance's audio channel, analyses the audio into frames (the
+//! same [`Analyzer`] the offline path uses), keeps a sliding window of recent frames per
+//! instance, runs KNN every [`DECISION_SECONDS`] of audio, smooths the decisions
 //! and publishes the shown label into the instance's [`TrackShared`], where the editor, the
 //! session view and the saved state read it. The audio thread touches none of this. Decisions
 //! are paced by audio time, not wall time, so an offline bounce is labelled like playback.
@@ -16,9 +17,9 @@ use std::time::Duration;
 
 use nice_plug_egui::RepaintNotifier;
 
-use crate::analysis::FrameSummary;
+use crate::analysis::{Analyzer, FrameSummary};
 use crate::decision::{LabelSmoother, UNCERTAIN_BELOW};
-use crate::handoff::FrameReceiver;
+use crate::handoff::{AUDIO_CHANNEL_CAPACITY, AudioChunk, AudioReceiver, CHUNK_LEN};
 use crate::knn::{Knn, Prediction, TaughtPoint};
 use crate::library;
 use crate::params::TrackLabelerParams;
@@ -28,6 +29,8 @@ use crate::track_state::{LabelDecision, LabelScore, PersistedTrack, TaughtExampl
 
 /// How often the service drains the channels.
 pub const TICK: Duration = Duration::from_millis(25);
+/// How soon it drains again when a channel was filling up (an offline bounce).
+const BACKLOG_TICK: Duration = Duration::from_millis(1);
 /// Audio between two decisions.
 pub const DECISION_SECONDS: f32 = 0.25;
 /// Audible audio needed before the first label.
@@ -66,8 +69,10 @@ pub struct LiveStatus {
     pub summary: Option<Vec<f32>>,
     /// Audible audio it took to show the first label.
     pub first_label_after_seconds: Option<f32>,
+    /// Analysis frames taken since the instance started.
     pub frames: u64,
-    pub dropped_frames: u64,
+    /// Audio the audio thread could not hand over because the channel was full.
+    pub dropped_seconds: f64,
     /// Labels the classifier in use knows (what a user can pin or teach).
     pub labels: Vec<String>,
     /// Why the chosen reference set file is not in use.
@@ -157,7 +162,7 @@ impl TrackShared {
 /// A registered instance: what the service reads.
 struct Instance {
     id: u64,
-    frames: FrameReceiver,
+    audio: AudioReceiver,
     shared: Arc<TrackShared>,
     params: Arc<TrackLabelerParams>,
 }
@@ -185,7 +190,7 @@ pub struct Registration {
 
 /// Registers an instance; starts the service thread if it is the first.
 pub fn register(
-    frames: FrameReceiver,
+    audio: AudioReceiver,
     track: PersistedTrack,
     params: Arc<TrackLabelerParams>,
 ) -> (Registration, Arc<TrackShared>) {
@@ -205,7 +210,7 @@ pub fn register(
     });
     registry.instances.push(Arc::new(Instance {
         id,
-        frames,
+        audio,
         shared: shared.clone(),
         params,
     }));
@@ -262,19 +267,27 @@ pub fn default_knn() -> Arc<Knn> {
 
 fn run(stopped: mpsc::Receiver<()>) {
     let mut workers: HashMap<u64, Worker> = HashMap::new();
+    let mut wait = TICK;
     loop {
-        match stopped.recv_timeout(TICK) {
+        match stopped.recv_timeout(wait) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
         let instances = registry().instances.clone();
         workers.retain(|id, _| instances.iter().any(|i| i.id == *id));
+        let mut most_drained = 0;
         for instance in &instances {
-            workers
+            let drained = workers
                 .entry(instance.id)
                 .or_insert_with(Worker::new)
                 .poll(instance);
+            most_drained = most_drained.max(drained);
         }
+        wait = if most_drained >= AUDIO_CHANNEL_CAPACITY / 8 {
+            BACKLOG_TICK
+        } else {
+            TICK
+        };
     }
 }
 
@@ -340,6 +353,90 @@ impl Classifier {
 
 /// The service's per-instance state.
 struct Worker {
+    stream: Option<Stream>,
+    labeling: Labeling,
+}
+
+impl Worker {
+    fn new() -> Self {
+        Self {
+            stream: None,
+            labeling: Labeling::new(),
+        }
+    }
+
+    /// Drains, analyses and labels what arrived; returns how many chunks it drained.
+    fn poll(&mut self, instance: &Instance) -> usize {
+        let shared = &instance.shared;
+        let labeling = &mut self.labeling;
+        labeling.classifier.refresh(shared);
+        let gate = instance.params.gate_dbfs.value();
+        let window_seconds = instance.params.window_seconds.value();
+        let hold = instance.params.hold.value();
+        let mut chunks = 0;
+        let mut frames = 0u64;
+        let mut changed = false;
+        for chunk in instance.audio.drain() {
+            chunks += 1;
+            Stream::analyzer_for(&mut self.stream, &chunk).process(chunk.audio(), |frame| {
+                frames += 1;
+                changed |= labeling.take(frame, gate, window_seconds);
+                if !hold && labeling.due() {
+                    labeling.decide(shared);
+                    changed = true;
+                }
+            });
+        }
+        let dropped_seconds = self.stream.as_ref().map_or(0.0, |stream| {
+            (instance.audio.dropped() * CHUNK_LEN as u64) as f64 / f64::from(stream.sample_rate)
+        });
+        let mut live = shared.live();
+        changed |= live.activity != labeling.activity || live.dropped_seconds != dropped_seconds;
+        live.activity = labeling.activity;
+        live.frames += frames;
+        live.dropped_seconds = dropped_seconds;
+        drop(live);
+        if changed {
+            shared.repaint.request_repaint();
+        }
+        chunks
+    }
+}
+
+/// The analyzer of an instance's current stream of audio.
+struct Stream {
+    analyzer: Analyzer,
+    sample_rate: f32,
+    /// Where the next chunk starts if it continues the stream.
+    next_sample: u64,
+}
+
+impl Stream {
+    /// The analyzer `chunk` goes to: the current one if the chunk continues its stream, else
+    /// one started afresh (a new rate, a reset, or chunks dropped in between), whose frame
+    /// times start again at zero.
+    fn analyzer_for<'a>(stream: &'a mut Option<Stream>, chunk: &AudioChunk) -> &'a mut Analyzer {
+        if stream
+            .as_ref()
+            .is_none_or(|current| current.sample_rate != chunk.sample_rate)
+        {
+            *stream = Some(Stream {
+                analyzer: Analyzer::new(chunk.sample_rate),
+                sample_rate: chunk.sample_rate,
+                next_sample: chunk.first_sample,
+            });
+        }
+        let stream = stream.as_mut().expect("set above");
+        if stream.next_sample != chunk.first_sample {
+            stream.analyzer.reset();
+        }
+        stream.next_sample = chunk.first_sample + chunk.audio().len() as u64;
+        &mut stream.analyzer
+    }
+}
+
+/// An instance's labeling: the window of recent frames, the decisions and what they show.
+struct Labeling {
     window: VecDeque<FrameSummary>,
     last_time: f64,
     activity: Activity,
@@ -350,7 +447,7 @@ struct Worker {
     classifier: Classifier,
 }
 
-impl Worker {
+impl Labeling {
     fn new() -> Self {
         Self {
             window: VecDeque::new(),
@@ -366,34 +463,6 @@ impl Worker {
                 taught: Vec::new(),
                 taught_from: (usize::MAX, 0),
             },
-        }
-    }
-
-    fn poll(&mut self, instance: &Instance) {
-        let shared = &instance.shared;
-        self.classifier.refresh(shared);
-        let gate = instance.params.gate_dbfs.value();
-        let window_seconds = instance.params.window_seconds.value();
-        let hold = instance.params.hold.value();
-        let mut drained = 0u64;
-        let mut changed = false;
-        for frame in instance.frames.drain() {
-            drained += 1;
-            changed |= self.take(frame, gate, window_seconds);
-            if !hold && self.due() {
-                self.decide(shared);
-                changed = true;
-            }
-        }
-        let dropped = instance.frames.dropped();
-        let mut live = shared.live();
-        changed |= live.activity != self.activity || live.dropped_frames != dropped;
-        live.activity = self.activity;
-        live.frames += drained;
-        live.dropped_frames = dropped;
-        drop(live);
-        if changed {
-            shared.repaint.request_repaint();
         }
     }
 

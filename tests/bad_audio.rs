@@ -11,9 +11,7 @@ use common::fixtures::{PHRASES, phrase};
 use common::plugin_state::{save, settled_label, track_state};
 use common::signals::{Rng, noise, sine};
 use common::{Instance, Placement, load_entry};
-use track_labeler::analysis::FrameSummary;
-use track_labeler::handoff::frame_channel;
-use track_labeler::realtime::RealtimeAnalysis;
+use track_labeler::analysis::{Analyzer, FrameSummary};
 use track_labeler::service::default_knn;
 use track_labeler::summary::summarize;
 
@@ -81,16 +79,16 @@ fn assert_finite(frame: &FrameSummary, what: &str) {
 #[test]
 fn features_summaries_and_predictions_stay_finite_on_hostile_audio() {
     let knn = default_knn();
-    let (tx, rx) = frame_channel(1 << 16);
-    let mut live = RealtimeAnalysis::new(RATE, 512, tx);
+    // One analyzer through all of it, in blocks, as the labeling service runs it.
+    let mut analyzer = Analyzer::new(RATE);
     let (piano, _) = phrase(PHRASES[1].1, 3.0);
     for (name, signal) in bad_signals(3.0) {
         for what in [name, "piano after it"] {
             let audio = if what == name { &signal } else { &piano[0] };
+            let mut frames: Vec<FrameSummary> = Vec::new();
             for block in audio.chunks(512) {
-                live.process(&[block, block]);
+                analyzer.process(block, |frame| frames.push(frame));
             }
-            let frames: Vec<FrameSummary> = rx.drain().collect();
             assert!(!frames.is_empty(), "{what}");
             frames.iter().for_each(|f| assert_finite(f, what));
             if let Some(summary) = summarize(&frames) {
@@ -120,7 +118,7 @@ fn hostile_audio_passes_through_and_the_label_recovers() {
                     .zip(&output[0])
                     .position(|(i, o)| i.to_bits() != o.to_bits());
                 assert_eq!(changed, None, "{name}: {what} {placement:?} changed");
-                // Offline bursts must stay within the frame channel's 12 s until the labeling
+                // Offline bursts must stay within the audio channel's 12 s (at this rate) until the labeling
                 // service, which may be starved of CPU here, drains it.
                 std::thread::sleep(Duration::from_millis(300));
             }

@@ -1,6 +1,5 @@
-//! The labeling service in-process: frames from the offline analyzer go through the same
-//! channel the audio thread uses, and the published label, its timing and its stability are
-//! checked.
+//! The labeling service in-process: audio goes through the audio thread's tap and channel,
+//! and the published label, its timing and its stability are checked.
 
 mod common;
 
@@ -10,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::fixtures::read_wav_mono;
 use track_labeler::analysis::analyze;
-use track_labeler::handoff::{FRAME_CHANNEL_CAPACITY, frame_channel};
+use track_labeler::handoff::{AUDIO_CHANNEL_CAPACITY, CHUNK_LEN, audio_channel};
+use track_labeler::realtime::AudioTap;
 use track_labeler::service::{self, Activity, TrackShared};
 use track_labeler::track_state::PersistedTrack;
 
@@ -49,28 +49,33 @@ fn wait_for(shared: &TrackShared, what: impl Fn(&TrackShared) -> bool) -> bool {
     false
 }
 
-/// Registers a track and feeds it `audio`, paced loosely like playback.
-fn listen(
-    audio: &[f32],
+/// Registers a track; returns what the service shares and the track's audio-thread tap.
+fn register(
     rate: f32,
 ) -> (
     service::Registration,
     Arc<TrackShared>,
     PersistedTrack,
-    track_labeler::handoff::FrameSender,
+    AudioTap,
 ) {
-    let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
+    let (sender, receiver) = audio_channel(AUDIO_CHANNEL_CAPACITY);
     let track = PersistedTrack::default();
     let (registration, shared) =
         service::register(receiver, track.clone(), Arc::new(Default::default()));
-    feed(&sender, audio, rate);
-    (registration, shared, track, sender)
+    (registration, shared, track, AudioTap::new(rate, sender))
 }
 
-fn feed(sender: &track_labeler::handoff::FrameSender, audio: &[f32], rate: f32) {
-    for frame in analyze(audio, rate) {
-        sender.send(frame);
+/// Plays `audio` through the tap a second at a time, about 30 times faster than real time.
+fn play(tap: &mut AudioTap, audio: &[f32], rate: f32) {
+    for second in audio.chunks(rate as usize) {
+        tap.process(&[second]);
+        std::thread::sleep(Duration::from_millis(30));
     }
+}
+
+/// The frames the service makes of `audio`: those of the whole chunks the tap sent.
+fn frames_of(audio: &[f32], rate: f32) -> usize {
+    analyze(&audio[..audio.len() / CHUNK_LEN * CHUNK_LEN], rate).len()
 }
 
 #[test]
@@ -78,17 +83,18 @@ fn teaching_a_window_changes_the_next_decisions_and_a_pin_wins() {
     let _turn = SERVICE.lock().unwrap_or_else(|e| e.into_inner());
     let (samples, rate) = clip("piano__tonejs_piano_C4.wav");
     let audio = repeated(&samples, rate, 1.5, 6.0);
-    let (_registration, shared, track, sender) = listen(&audio, rate);
+    let (_registration, shared, track, mut tap) = register(rate);
+    play(&mut tap, &audio, rate);
     let label = |t: &PersistedTrack| t.read(|s| s.label.as_ref().map(|l| l.label.clone()));
     assert!(wait_for(&shared, |_| label(&track).as_deref() == Some("piano")));
     assert!(wait_for(&shared, |s| s.live().frames as usize
-        >= analyze(&audio, rate).len()));
+        >= frames_of(&audio, rate)));
 
     // "This track is organ", twice over the same material: the next decisions follow.
     assert!(shared.teach("organ", false));
     assert!(shared.teach("organ", false));
     assert_eq!(track.read(|s| s.taught.len()), 2);
-    feed(&sender, &audio, rate);
+    play(&mut tap, &audio, rate);
     assert!(
         wait_for(&shared, |_| label(&track).as_deref() == Some("organ")),
         "still {:?}",
@@ -96,7 +102,7 @@ fn teaching_a_window_changes_the_next_decisions_and_a_pin_wins() {
     );
 
     shared.pin(Some("strings".into()));
-    feed(&sender, &audio, rate);
+    play(&mut tap, &audio, rate);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(label(&track).as_deref(), Some("strings"));
     assert_eq!(track.read(|s| s.pinned.clone()).as_deref(), Some("strings"));
@@ -107,35 +113,22 @@ fn a_label_appears_within_a_second_of_audio_and_silence_keeps_it() {
     let _turn = SERVICE.lock().unwrap_or_else(|e| e.into_inner());
     let (samples, rate) = clip("piano__tonejs_piano_C4.wav");
     let audio = repeated(&samples, rate, 1.5, 6.0);
-    let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
+    let (sender, receiver) = audio_channel(AUDIO_CHANNEL_CAPACITY);
     let params = Arc::new(Default::default());
     let track = PersistedTrack::default();
     let (registration, shared) = service::register(receiver, track.clone(), params);
     assert!(service::is_running());
 
-    // Frames as the audio thread would send them, then 2 s of silence.
-    let mut frames = analyze(&audio, rate);
-    let hop = frames[1].time_seconds - frames[0].time_seconds;
-    let end = frames.last().unwrap().time_seconds;
-    let mut silent = frames[0];
-    silent.rms_dbfs = -120.0;
-    silent.mel_db = [-120.0; 40];
-    for i in 1..=(2.0 / hop) as usize {
-        silent.time_seconds = end + i as f64 * hop;
-        frames.push(silent);
-    }
-    for frame in frames {
-        sender.send(frame);
-        if frame.time_seconds as u32 != (frame.time_seconds + hop) as u32 {
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
+    // The phrase, then 2 s of silence.
+    let mut tap = AudioTap::new(rate, sender);
+    play(&mut tap, &audio, rate);
+    play(&mut tap, &vec![0.0; 2 * rate as usize], rate);
     assert!(wait_for(&shared, |s| s.live().activity == Activity::Idle));
     let label = track.read(|s| s.label.clone()).expect("a label");
     assert_eq!(label.label, "piano");
     let after = shared.live().first_label_after_seconds.expect("timed");
     assert!(after <= 1.0, "first label after {after} s of audio");
-    assert_eq!(shared.live().dropped_frames, 0);
+    assert_eq!(shared.live().dropped_seconds, 0.0);
 
     drop(registration);
     assert!(
@@ -145,42 +138,33 @@ fn a_label_appears_within_a_second_of_audio_and_silence_keeps_it() {
 }
 
 #[test]
-fn a_bounce_a_hundred_times_faster_than_real_time_loses_no_frame() {
+fn a_bounce_a_hundred_times_faster_than_real_time_loses_no_audio() {
     let _turn = SERVICE.lock().unwrap_or_else(|e| e.into_inner());
     let (samples, rate) = clip("strings__tonejs_cello_C3.wav");
     let audio = repeated(&samples, rate, 1.5, 60.0);
-    let frames = analyze(&audio, rate);
     assert!(
-        frames.len() > 2 * FRAME_CHANNEL_CAPACITY,
+        audio.len() > 2 * AUDIO_CHANNEL_CAPACITY * CHUNK_LEN,
         "longer than the channel holds"
     );
-    let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
-    let track = PersistedTrack::default();
-    let (_registration, shared) =
-        service::register(receiver, track.clone(), Arc::new(Default::default()));
-    // 100x real time: a hop's worth of frames every 1/100 of its duration.
-    let hop = frames[1].time_seconds - frames[0].time_seconds;
+    let (_registration, shared, track, mut tap) = register(rate);
+    // 100x real time: a chunk every 1/100 of its duration.
     let started = Instant::now();
-    for (i, &frame) in frames.iter().enumerate() {
-        let due = Duration::from_secs_f64(i as f64 * hop / 100.0);
+    for (i, chunk) in audio.chunks(CHUNK_LEN).enumerate() {
+        let due = Duration::from_secs_f64((i * CHUNK_LEN) as f64 / f64::from(rate) / 100.0);
         if let Some(wait) = due.checked_sub(started.elapsed()) {
             std::thread::sleep(wait);
         }
-        sender.send(frame);
+        tap.process(&[chunk]);
     }
+    let expected = frames_of(&audio, rate) as u64;
     let all_drained = wait_for(&shared, |s| {
         let live = s.live();
-        live.frames + live.dropped_frames == frames.len() as u64
+        live.frames == expected || live.dropped_seconds > 0.0
     });
     let live = shared.live().clone();
-    assert!(
-        all_drained,
-        "{} drained, {} dropped of {}",
-        live.frames,
-        live.dropped_frames,
-        frames.len()
-    );
-    assert_eq!(live.dropped_frames, 0);
+    assert!(all_drained, "{} of {expected} frames", live.frames);
+    assert_eq!(live.dropped_seconds, 0.0);
+    assert_eq!(live.frames, expected);
     let label = track.read(|s| s.label.clone()).expect("labelled");
     assert_eq!(label.label, "strings");
 }

@@ -1,5 +1,5 @@
 //! The labeling service's session registry under churn, in-process: tracks registered and
-//! unregistered from several threads at once, while others keep receiving frames. The session
+//! unregistered from several threads at once, while others keep receiving audio. The session
 //! lists exactly the live tracks, unnamed tracks keep distinct names, each keeps its own label,
 //! and the service runs exactly while tracks exist.
 
@@ -10,22 +10,27 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::fixtures::{PHRASES, phrase};
-use track_labeler::analysis::analyze;
-use track_labeler::handoff::{FRAME_CHANNEL_CAPACITY, FrameSender, frame_channel};
+use track_labeler::handoff::{AUDIO_CHANNEL_CAPACITY, audio_channel};
+use track_labeler::realtime::AudioTap;
 use track_labeler::service::{self, Registration, TrackShared};
 use track_labeler::track_state::PersistedTrack;
 
 /// The service is one per process: the tests take turns.
 static SERVICE: Mutex<()> = Mutex::new(());
 
-fn register() -> (Registration, Arc<TrackShared>, FrameSender) {
-    let (sender, receiver) = frame_channel(FRAME_CHANNEL_CAPACITY);
+/// A registered track and its audio-thread tap at `rate`.
+fn register_at(rate: f32) -> (Registration, Arc<TrackShared>, AudioTap) {
+    let (sender, receiver) = audio_channel(AUDIO_CHANNEL_CAPACITY);
     let (registration, shared) = service::register(
         receiver,
         PersistedTrack::default(),
         Arc::new(Default::default()),
     );
-    (registration, shared, sender)
+    (registration, shared, AudioTap::new(rate, sender))
+}
+
+fn register() -> (Registration, Arc<TrackShared>, AudioTap) {
+    register_at(48_000.0)
 }
 
 fn label(shared: &TrackShared) -> Option<String> {
@@ -38,11 +43,11 @@ fn label(shared: &TrackShared) -> Option<String> {
 fn registry_stays_consistent_while_tracks_come_and_go_on_several_threads() {
     let _turn = SERVICE.lock().unwrap_or_else(|e| e.into_inner());
     // Four steady tracks, one class each, labelled while the churn goes on.
-    let steady: Vec<_> = PHRASES[..4]
+    let mut steady: Vec<_> = PHRASES[..4]
         .iter()
         .map(|(class, file)| {
             let (audio, rate) = phrase(file, 6.0);
-            (*class, analyze(&audio[0], rate as f32), register())
+            (*class, audio, register_at(rate as f32))
         })
         .collect();
     std::thread::scope(|scope| {
@@ -58,9 +63,9 @@ fn registry_stays_consistent_while_tracks_come_and_go_on_several_threads() {
                 }
             });
         }
-        for (_, frames, (_, _, sender)) in &steady {
-            for chunk in frames.chunks(64) {
-                chunk.iter().for_each(|&frame| sender.send(frame));
+        for (_, audio, (_, _, tap)) in &mut steady {
+            for (left, right) in audio[0].chunks(32_768).zip(audio[1].chunks(32_768)) {
+                tap.process(&[left, right]);
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
@@ -89,7 +94,7 @@ fn registry_stays_consistent_while_tracks_come_and_go_on_several_threads() {
     }
     for (class, _, (_, shared, _)) in &steady {
         assert_eq!(label(shared).as_deref(), Some(*class));
-        assert_eq!(shared.live().dropped_frames, 0);
+        assert_eq!(shared.live().dropped_seconds, 0.0);
     }
     assert!(service::is_running());
     drop(steady);

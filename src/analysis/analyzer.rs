@@ -1,5 +1,5 @@
 //! The streaming STFT analyzer: everything is sized in [`Analyzer::new`], so feeding samples
-//! afterwards never allocates and it can run on the audio thread.
+//! afterwards never allocates, and blocks of any size give the same frames.
 
 use std::sync::Arc;
 
@@ -14,8 +14,7 @@ use super::spectral::{self, HARMONIC_RATIOS, LowPeak, SpectralShape};
 /// powers stay finite in `f32`; non-finite samples count as silence.
 const LOUDEST_SAMPLE: f32 = 1e6;
 
-/// What one analysis frame says about the audio: `Copy`, no heap, so it can cross a lock-free
-/// channel from the audio thread.
+/// What one analysis frame says about the audio: `Copy`, no heap.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FrameSummary {
     /// Start of the frame in seconds since the analyzer was created or reset.

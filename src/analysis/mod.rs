@@ -1,5 +1,5 @@
-//! Audio analysis with no plugin types in it: the same code runs on the audio thread, in the CLI,
-//! in training and in the tests, so every path sees exactly the same frames.
+//! Audio analysis with no plugin types in it: the same code runs in the plugin's labeling
+//! service, in the CLI, in training and in the tests, so every path sees exactly the same frames.
 
 mod analyzer;
 mod frame_config;

@@ -226,8 +226,11 @@ fn label_card(ui: &mut egui::Ui, shared: &TrackShared, params: &TrackLabelerPara
         if let Some(seconds) = live.first_label_after_seconds {
             footer.push_str(&format!(" · first label after {seconds:.2} s"));
         }
-        if live.dropped_frames > 0 {
-            footer.push_str(&format!(" · {} dropped", live.dropped_frames));
+        if live.dropped_seconds > 0.0 {
+            footer.push_str(&format!(
+                " · {:.1} s of audio dropped",
+                live.dropped_seconds
+            ));
         }
         ui.label(RichText::new(footer).size(11.0).color(MUTED));
     });
