@@ -93,6 +93,12 @@ fn descriptor_and_audio_ports_agree_with_each_other() {
                 .expect("port info");
             assert_eq!(port.channel_count, channels);
             assert!(port.flags.contains(AudioPortFlags::IS_MAIN));
+            // 32-bit only: a host with 64-bit audio must convert, never hand us `data64`.
+            assert!(
+                !port
+                    .flags
+                    .intersects(AudioPortFlags::SUPPORTS_64BITS | AudioPortFlags::PREFERS_64BITS)
+            );
             assert!(ports.get(&handle, 1, is_input, &mut buffer).is_none());
         }
     }
@@ -218,6 +224,44 @@ fn param_specs(instance: &mut Instance) -> (PluginParams, Vec<ParamSpec>) {
         })
         .collect();
     (params, specs)
+}
+
+#[test]
+fn parameter_changes_flushed_while_inactive_take_effect_and_foreign_events_do_not() {
+    let mut instance = Instance::new(load_entry());
+    let (params, specs) = param_specs(&mut instance);
+    let (gate, window) = (&specs[0], &specs[1]);
+    let target = gate.min + (gate.max - gate.min) * 0.25;
+    let mut events = EventBuffer::new();
+    events.push(&ParamValueEvent::new(0, gate.id, Pckn::match_all(), target));
+    // The same event in another vendor's event space must be ignored.
+    let mut foreign = ParamValueEvent::new(0, window.id, Pckn::match_all(), window.max);
+    // SAFETY: only the header's space id changes; the event stays well-formed.
+    unsafe { foreign.as_raw_mut().header.space_id = CLAP_CORE_EVENT_SPACE_ID + 0x7a11 };
+    events.push(&foreign);
+    let mut inactive = instance
+        .instance
+        .inactive_plugin_handle()
+        .expect("not activated");
+    params.flush(&mut inactive, &events.as_input(), &mut OutputEvents::void());
+
+    let handle = instance.instance.plugin_handle();
+    let gate_now = params.get_value(&handle, gate.id).expect("gate");
+    assert!(
+        (gate_now - target).abs() < 1e-6,
+        "gate {gate_now}, sent {target}"
+    );
+    assert_eq!(params.get_value(&handle, window.id), Some(window.default));
+    // And it is what a saved project keeps.
+    let reloaded = {
+        let bytes = save(&mut instance);
+        let mut other = Instance::new(load_entry());
+        assert!(load(&mut other, &bytes));
+        let (other_params, _) = param_specs(&mut other);
+        let handle = other.instance.plugin_handle();
+        other_params.get_value(&handle, gate.id).expect("gate")
+    };
+    assert!((reloaded - target).abs() < 1e-6);
 }
 
 #[test]
