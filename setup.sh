@@ -8,8 +8,11 @@ cd "$(dirname "$0")"
 
 # Debian packages the build needs: a C toolchain for crates with build scripts, and curl to
 # fetch rustup where Rust is missing. The tests also run the example REAPER script (lua5.4),
-# and CI checks the VST3 bundle in pedalboard, installed into a Python virtual environment.
-PACKAGES=(build-essential pkg-config curl ca-certificates lua5.4 python3 python3-venv)
+# open the editor in a host window on a virtual X server (Xvfb, with Mesa's software OpenGL
+# through EGL), and CI checks the VST3 bundle in pedalboard, installed into a Python virtual
+# environment.
+PACKAGES=(build-essential pkg-config curl ca-certificates lua5.4 python3 python3-venv
+    xvfb libegl1 libegl-mesa0 libgl1-mesa-dri libx11-xcb1 libxkbcommon-x11-0)
 
 missing=()
 for package in "${PACKAGES[@]}"; do

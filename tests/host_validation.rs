@@ -179,6 +179,7 @@ fn reset_stop_start_and_reactivation_keep_passing_audio_and_labelling() {
         let mut processor = Processor {
             started: stopped.start_processing().expect("processing restarts"),
             max_block: 512,
+            sample_rate: rate,
         };
         assert_bit_exact(
             &second,

@@ -13,8 +13,10 @@ pub mod signals;
 use std::ffi::CString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
+use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl};
 use clack_host::events::event_types::TransportEvent;
 use clack_host::prelude::*;
 use clack_host::process::StartedPluginAudioProcessor;
@@ -31,10 +33,31 @@ impl SharedHandler<'_> for TestHostShared {
     fn request_callback(&self) {}
 }
 
+/// Window requests from the editor are accepted and otherwise ignored: the tests' host window
+/// has no frame to resize.
+impl HostGuiImpl for TestHostShared {
+    fn resize_hints_changed(&self) {}
+    fn request_resize(&self, _: GuiSize) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_show(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn request_hide(&self) -> Result<(), HostError> {
+        Ok(())
+    }
+    fn closed(&self, _: bool) {}
+}
+
 impl HostHandlers for TestHost {
     type Shared<'a> = TestHostShared;
     type MainThread<'a> = ();
     type AudioProcessor<'a> = ();
+
+    fn declare_extensions(builder: &mut HostExtensions<Self>, _: &Self::Shared<'_>) {
+        // nice-plug's editor needs the host's gui extension (it unwraps it when embedding).
+        builder.register::<HostGui>();
+    }
 }
 
 /// The plugin library cargo built alongside this test binary (in `target/<profile>/deps`).
@@ -114,6 +137,7 @@ impl Instance {
         Processor {
             started: stopped.start_processing().expect("processing starts"),
             max_block: max_block as usize,
+            sample_rate,
         }
     }
 
@@ -134,7 +158,13 @@ pub struct Processor {
     pub started: StartedPluginAudioProcessor<TestHost>,
     /// The largest block the plugin was activated for.
     pub max_block: usize,
+    pub sample_rate: f64,
 }
+
+/// [`Processor::run`] pauses this long after every half second of audio: at most about 100
+/// times real time, the pace of a fast offline render, which the labeling service (one thread
+/// for every instance) is built to keep up with.
+const RENDER_PAUSE: Duration = Duration::from_millis(5);
 
 impl Processor {
     /// Runs planar `input` through the plugin in blocks of the given sizes (cycled), and returns
@@ -166,10 +196,16 @@ impl Processor {
             Placement::OutOfPlace => vec![vec![f32::from_bits(0x7fc0_dead); len]; input.len()],
         };
         let mut input = input.to_vec();
+        let half_second = (self.sample_rate / 2.0) as usize;
+        let mut next_pause = half_second;
         let mut start = 0;
         for &block in block_sizes.iter().cycle() {
             if start >= len {
                 break;
+            }
+            if start >= next_pause {
+                std::thread::sleep(RENDER_PAUSE);
+                next_pause += half_second;
             }
             let block = block.clamp(1, self.max_block).min(len - start);
             let end = start + block;
