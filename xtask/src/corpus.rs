@@ -153,9 +153,23 @@ const TONEJS_MP3: &[(&str, &str)] = &[
     ("tuba", "1.1.2"),
 ];
 
+/// Velocity layers (of 16) of the Salamander Grand Piano V3 taken from npm
+/// `@audio-samples/piano-velocity{N}` (Ogg Vorbis, 30 notes a minor third apart per layer):
+/// four layers from soft to hard give the piano class a second real, recorded instrument
+/// besides Tone.js's. The package code is MIT; the samples are Alexander Holm's, CC-BY-3.0.
+const SALAMANDER_LAYERS: &[u8] = &[4, 8, 12, 16];
+const SALAMANDER_VERSION: &str = "1.0.5";
+const SALAMANDER_LICENCE: &str = "CC-BY-3.0 (Salamander Grand Piano V3, Alexander Holm)";
+
 enum Fetch {
     Debian(&'static DebianSource),
-    Npm { version: &'static str },
+    Npm {
+        /// The registry name, when it differs from the folder name (scoped packages).
+        package: Option<String>,
+        version: &'static str,
+        /// The samples' licence, when `package.json` gives only the code's.
+        samples_licence: Option<&'static str>,
+    },
 }
 
 struct Source {
@@ -205,12 +219,25 @@ fn all_sources() -> Vec<Source> {
     let tonejs = |format: &'static str, list: &'static [(&'static str, &'static str)]| {
         list.iter().map(move |&(instrument, version)| Source {
             name: format!("tonejs-instrument-{instrument}-{format}"),
-            fetch: Fetch::Npm { version },
+            fetch: Fetch::Npm {
+                package: None,
+                version,
+                samples_licence: None,
+            },
         })
     };
+    let salamander = SALAMANDER_LAYERS.iter().map(|layer| Source {
+        name: format!("audio-samples-piano-velocity{layer}"),
+        fetch: Fetch::Npm {
+            package: Some(format!("@audio-samples/piano-velocity{layer}")),
+            version: SALAMANDER_VERSION,
+            samples_licence: Some(SALAMANDER_LICENCE),
+        },
+    });
     debian
         .chain(tonejs("wav", TONEJS_WAV))
         .chain(tonejs("mp3", TONEJS_MP3))
+        .chain(salamander)
         .collect()
 }
 
@@ -280,7 +307,11 @@ fn fetch(source: &Source, apt: &mut Apt) -> Result<()> {
     fs::create_dir_all(&dest)?;
     let version = match source.fetch {
         Fetch::Debian(deb) => fetch_debian(deb, &dest, apt)?,
-        Fetch::Npm { version } => fetch_npm(&source.name, version, &dest)?,
+        Fetch::Npm {
+            ref package,
+            version,
+            ..
+        } => fetch_npm(package.as_deref().unwrap_or(&source.name), version, &dest)?,
     };
     fs::write(dest.join(MARKER), format!("{version}\n"))?;
     Ok(())
@@ -576,11 +607,16 @@ fn inventory(source: &Source) -> Result<SourceEntry> {
     let files = audio_files(&data_dir)?;
 
     let (licences, kits) = match source.fetch {
-        Fetch::Npm { .. } => {
-            let licence = package_json(&source.dir())?["license"]
-                .as_str()
-                .unwrap_or("UNKNOWN")
-                .to_owned();
+        Fetch::Npm {
+            samples_licence, ..
+        } => {
+            let licence = match samples_licence {
+                Some(licence) => licence.to_owned(),
+                None => package_json(&source.dir())?["license"]
+                    .as_str()
+                    .unwrap_or("UNKNOWN")
+                    .to_owned(),
+            };
             (BTreeMap::from([(licence, files.len())]), Vec::new())
         }
         Fetch::Debian(deb) => {

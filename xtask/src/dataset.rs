@@ -26,11 +26,14 @@ pub struct ClipRef {
     /// the folder `corpus` is relative to (the workspace root).
     pub path: PathBuf,
     pub class: Class,
-    /// The independent origin, the leave-one-source-out unit: `fluidr3`, `tonejs`, `hydrogen`,
-    /// `hydrogen-strums`, `grandorgue`, `sonic-pi`, `lmms`, `fillets-cs`, `fillets-nl`.
+    /// The independent origin, the leave-one-source-out unit: `fluidr3`, `tonejs`, `salamander`,
+    /// `hydrogen`, `hydrogen-strums`, `grandorgue`, `sonic-pi`, `lmms`, `fillets-cs`, `fillets-nl`.
     pub source: String,
     /// Must stay on one side of any split. Prefixed with the source, so unique across sources.
     pub group: String,
+    /// Sequenced by us from one-shots that are tested themselves (`hit_sequences`): it trains,
+    /// but tests stay the recordings as they are.
+    pub training_only: bool,
 }
 
 // Where each source lives inside `corpus/` (see `xtask/src/corpus.rs`).
@@ -75,6 +78,7 @@ pub fn labelled_clips(corpus: &Path) -> Result<Vec<ClipRef>> {
     let mut clips = Vec::new();
     fluidr3_clips(corpus, &mut clips)?;
     tonejs_clips(corpus, &mut clips)?;
+    salamander_clips(corpus, &mut clips)?;
     hydrogen_clips(corpus, &mut clips)?;
     beat_clips(corpus, &mut clips)?;
     strum_clips(corpus, &mut clips)?;
@@ -93,6 +97,7 @@ fn clip(path: PathBuf, class: Class, source: &str, group: &str) -> ClipRef {
         class,
         source: source.to_string(),
         group: format!("{source}:{group}"),
+        training_only: false,
     }
 }
 
@@ -232,6 +237,19 @@ fn tonejs_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
         };
         for f in audio_files(&pkg)? {
             out.push(clip(f, class, "tonejs", instrument));
+        }
+    }
+    Ok(())
+}
+
+/// The Salamander Grand Piano's velocity layers (`corpus/npm/audio-samples-piano-velocity*`):
+/// one instrument, so one group.
+fn salamander_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
+    for pkg in sorted_entries(&corpus.join(NPM_DIR))? {
+        if file_name(&pkg).starts_with("audio-samples-piano-velocity") {
+            for f in audio_files(&pkg.join("audio"))? {
+                out.push(clip(f, Class::Piano, "salamander", "grand-piano"));
+            }
         }
     }
     Ok(())
@@ -1066,7 +1084,7 @@ impl LoadedInstrument {
 }
 
 /// Linear-interpolation resampling (adequate for one-shots feeding a classifier).
-fn resample_linear(x: &[f32], from: u32, to: u32) -> Vec<f32> {
+pub(crate) fn resample_linear(x: &[f32], from: u32, to: u32) -> Vec<f32> {
     if from == to || x.is_empty() || from == 0 {
         return x.to_vec();
     }

@@ -1,6 +1,7 @@
 mod corpus;
 mod dataset;
 mod features;
+mod hit_sequences;
 mod render;
 mod train;
 mod wav;

@@ -93,16 +93,6 @@ fn default_k(files: &[TrainingFile], labels: usize) -> usize {
     (smallest / 3).clamp(3, MAX_K)
 }
 
-fn fit_options(k: usize) -> FitOptions {
-    // The default set's tuning (see xtask/src/train.rs), with k suited to the set's size.
-    FitOptions {
-        k,
-        balance: 1.0,
-        shrinkage: 0.7,
-        ..FitOptions::default()
-    }
-}
-
 fn labelled(files: &[&TrainingFile]) -> Vec<LabelledSummary> {
     files
         .iter()
@@ -238,7 +228,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let k = args
         .k
         .map_or_else(|| default_k(&files, labels.len()), NonZeroUsize::get);
-    let options = fit_options(k);
+    let options = FitOptions::tuned(k);
     let examples = labelled(&files.iter().collect::<Vec<_>>());
     let provenance = format!(
         "user set: {} files in {} labels from {}, built by track-labeler train",
