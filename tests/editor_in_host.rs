@@ -10,12 +10,12 @@ mod common;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clack_extensions::gui::{GuiApiType, GuiConfiguration, GuiSize, PluginGui, Window};
 use common::fixtures::{PHRASES, phrase};
 use common::plugin_state::settled_label;
-use common::{Instance, Placement, load_entry};
+use common::{Instance, Placement, load_entry, wait_until};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt, CreateWindowAux, WindowClass};
 use x11rb::rust_connection::RustConnection;
@@ -40,11 +40,10 @@ impl Xvfb {
                 .spawn()
                 .expect("Xvfb runs (setup.sh installs the xvfb package)");
             let socket = format!("/tmp/.X11-unix/X{number}");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while !Path::new(&socket).exists() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            assert!(Path::new(&socket).exists(), "Xvfb {display} did not start");
+            assert!(
+                wait_until(|| Path::new(&socket).exists()),
+                "Xvfb {display} did not start"
+            );
             return Self { server, display };
         }
         panic!("no free X display number");
@@ -56,18 +55,6 @@ impl Drop for Xvfb {
         let _ = self.server.kill();
         let _ = self.server.wait();
     }
-}
-
-/// Polls `what` for up to five seconds.
-fn eventually(what: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if what() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 /// The sizes of the windows the editor put inside `parent`.
@@ -156,7 +143,7 @@ fn the_editor_opens_resizes_and_closes_in_a_host_window_while_audio_runs() {
                 .expect("embedded");
             gui.show(&handle).expect("shown");
             assert!(
-                eventually(|| child_sizes(&x, host_window) == [(width as u16, height as u16)]),
+                wait_until(|| child_sizes(&x, host_window) == [(width as u16, height as u16)]),
                 "round {round}: editor window {:?}, asked for {width}x{height}",
                 child_sizes(&x, host_window)
             );
@@ -167,7 +154,7 @@ fn the_editor_opens_resizes_and_closes_in_a_host_window_while_audio_runs() {
             };
             gui.set_size(&handle, bigger).expect("resized");
             assert!(
-                eventually(|| child_sizes(&x, host_window)
+                wait_until(|| child_sizes(&x, host_window)
                     == [(bigger.width as u16, bigger.height as u16)]),
                 "round {round}: after resizing, {:?}",
                 child_sizes(&x, host_window)
@@ -176,7 +163,7 @@ fn the_editor_opens_resizes_and_closes_in_a_host_window_while_audio_runs() {
             gui.hide(&handle).expect("hidden");
             gui.destroy(&handle);
             assert!(
-                eventually(|| child_sizes(&x, host_window).is_empty()),
+                wait_until(|| child_sizes(&x, host_window).is_empty()),
                 "round {round}: the editor window outlived destroy"
             );
         }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::fixtures::read_wav_mono;
+use common::wait_until;
 use track_labeler::analysis::analyze;
 use track_labeler::handoff::{AUDIO_CHANNEL_CAPACITY, CHUNK_LEN, audio_channel};
 use track_labeler::realtime::AudioTap;
@@ -36,17 +37,6 @@ fn repeated(clip: &[f32], rate: f32, every: f32, seconds: f32) -> Vec<f32> {
         }
     }
     out
-}
-
-fn wait_for(shared: &TrackShared, what: impl Fn(&TrackShared) -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if what(shared) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 /// Registers a track; returns what the service shares and the track's audio-thread tap.
@@ -86,9 +76,10 @@ fn teaching_a_window_changes_the_next_decisions_and_a_pin_wins() {
     let (_registration, shared, track, mut tap) = register(rate);
     play(&mut tap, &audio, rate);
     let label = |t: &PersistedTrack| t.read(|s| s.label.as_ref().map(|l| l.label.clone()));
-    assert!(wait_for(&shared, |_| label(&track).as_deref() == Some("piano")));
-    assert!(wait_for(&shared, |s| s.live().frames as usize
-        >= frames_of(&audio, rate)));
+    assert!(wait_until(|| label(&track).as_deref() == Some("piano")));
+    assert!(wait_until(
+        || shared.live().frames as usize >= frames_of(&audio, rate)
+    ));
 
     // "This track is organ", twice over the same material: the next decisions follow.
     assert!(shared.teach("organ", false));
@@ -96,7 +87,7 @@ fn teaching_a_window_changes_the_next_decisions_and_a_pin_wins() {
     assert_eq!(track.read(|s| s.taught.len()), 2);
     play(&mut tap, &audio, rate);
     assert!(
-        wait_for(&shared, |_| label(&track).as_deref() == Some("organ")),
+        wait_until(|| label(&track).as_deref() == Some("organ")),
         "still {:?}",
         label(&track)
     );
@@ -123,7 +114,7 @@ fn a_label_appears_within_a_second_of_audio_and_silence_keeps_it() {
     let mut tap = AudioTap::new(rate, sender);
     play(&mut tap, &audio, rate);
     play(&mut tap, &vec![0.0; 2 * rate as usize], rate);
-    assert!(wait_for(&shared, |s| s.live().activity == Activity::Idle));
+    assert!(wait_until(|| shared.live().activity == Activity::Idle));
     let label = track.read(|s| s.label.clone()).expect("a label");
     assert_eq!(label.label, "piano");
     let after = shared.live().first_label_after_seconds.expect("timed");
@@ -157,8 +148,8 @@ fn a_bounce_a_hundred_times_faster_than_real_time_loses_no_audio() {
         tap.process(&[chunk]);
     }
     let expected = frames_of(&audio, rate) as u64;
-    let all_drained = wait_for(&shared, |s| {
-        let live = s.live();
+    let all_drained = wait_until(|| {
+        let live = shared.live();
         live.frames == expected || live.dropped_seconds > 0.0
     });
     let live = shared.live().clone();

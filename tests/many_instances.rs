@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::fixtures::{PHRASES, phrase};
 use common::plugin_state::{save, settled_labels, track_state};
 use common::process_stats::{resident_bytes, thread_count};
-use common::{Instance, Placement, Processor, load_entry};
+use common::{Instance, Placement, Processor, load_entry, wait_until};
 
 const SERVICE_THREAD: &str = "track-labeler-service";
 const AUDIO_THREADS: usize = 4;
@@ -70,17 +70,6 @@ fn process_concurrently(work: Vec<(Processor, Vec<Vec<f32>>)>) -> Vec<Processor>
     });
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, processor)| processor).collect()
-}
-
-fn wait_until(what: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if what() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    what()
 }
 
 /// Starts `count` instances, processes their phrases concurrently, checks every label, and

@@ -13,7 +13,7 @@ pub mod signals;
 use std::ffi::CString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
 use clack_extensions::gui::{GuiSize, HostGui, HostGuiImpl};
@@ -76,6 +76,18 @@ pub fn plugin_library() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Polls `what` every 20 ms for up to ten seconds; whether it came true.
+pub fn wait_until(what: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if what() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    what()
 }
 
 /// The plugin's entry, loaded once and kept for the whole test process.
