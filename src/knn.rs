@@ -24,6 +24,8 @@ pub struct Knn {
 
 /// Examples whose distances are summed together: their running sums stay in cache.
 const DISTANCE_BLOCK: usize = 256;
+/// Dimensions summed between checks whether a block of examples is already out of reach.
+const PRUNE_EVERY_DIMS: usize = 3;
 
 impl Knn {
     pub fn new(set: ReferenceSet) -> Self {
@@ -54,26 +56,44 @@ impl Knn {
         }
     }
 
-    /// Every example's squared distance to `point` with its label, in the set's order. Each
-    /// example's terms are added in dimension order, as [`squared_distance`] adds them, so the
-    /// distances are bit for bit the same.
-    fn distances(&self, point: &[f32]) -> Vec<(f32, u16)> {
+    /// The `k` examples nearest to `point`, as squared distance and label, nearest first (equal
+    /// distances in the set's order). Each example's terms are added in dimension order, as
+    /// [`squared_distance`] adds them, so the distances are bit for bit the same.
+    fn nearest(&self, point: &[f32], k: usize) -> Vec<(f32, u16)> {
         let labels = &self.set.example_labels;
         let n = labels.len();
-        let mut nearest = Vec::with_capacity(n);
+        // The best so far as (distance, index), sorted: examples come in index order, so one
+        // that ties with the farthest kept is later in the set and stays out.
+        let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
         let mut sums = [0.0f32; DISTANCE_BLOCK];
-        for start in (0..n).step_by(DISTANCE_BLOCK) {
+        'blocks: for start in (0..n).step_by(DISTANCE_BLOCK) {
             let block = start..(start + DISTANCE_BLOCK).min(n);
             let sums = &mut sums[..block.len()];
             sums.fill(0.0);
-            for (row, &q) in self.dimension_rows.chunks_exact(n).zip(point) {
+            let rows = self.dimension_rows.chunks_exact(n).zip(point);
+            for (d, (row, &q)) in rows.enumerate() {
                 for (sum, &x) in sums.iter_mut().zip(&row[block.clone()]) {
                     *sum += (x - q) * (x - q);
                 }
+                // Sums only grow: once every partial sum of the block is beyond the farthest
+                // kept, no example in it can get in.
+                if d % PRUNE_EVERY_DIMS == PRUNE_EVERY_DIMS - 1
+                    && best.len() == k
+                    && sums.iter().all(|&sum| sum > best[k - 1].0)
+                {
+                    continue 'blocks;
+                }
             }
-            nearest.extend(sums.iter().copied().zip(labels[block].iter().copied()));
+            for (index, &d2) in block.zip(sums.iter()) {
+                if best.len() == k && !d2.total_cmp(&best[k - 1].0).is_lt() {
+                    continue;
+                }
+                let at = best.partition_point(|b| b.0.total_cmp(&d2).is_le());
+                best.insert(at, (d2, index));
+                best.truncate(k);
+            }
         }
-        nearest
+        best.into_iter().map(|(d2, i)| (d2, labels[i])).collect()
     }
 
     pub fn label_name(&self, label: usize) -> &str {
@@ -110,13 +130,13 @@ impl Knn {
     /// neighbours at its distance, so a handful of them outweighs thousands of stock examples.
     pub fn classify_point_taught(&self, point: &[f32], taught: &[TaughtPoint]) -> Prediction {
         let set = &self.set;
-        let mut nearest = self.distances(point);
-        let k = set.k.min(nearest.len());
-        nearest.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
-        let radius2 = nearest[k - 1].0;
+        let nearest = self.nearest(point, set.k.min(set.example_labels.len()));
+        let radius2 = nearest.last().expect("a set has examples and k > 0").0;
 
+        // Added nearest first: a fixed order, so the sums do not depend on how the neighbours
+        // were found.
         let mut votes = vec![0.0f32; set.labels.len()];
-        for &(d2, label) in &nearest[..k] {
+        for &(d2, label) in &nearest {
             votes[usize::from(label)] +=
                 self.label_weights[usize::from(label)] / (d2.sqrt() + 1e-3);
         }
@@ -270,8 +290,8 @@ mod tests {
     }
 
     #[test]
-    fn blocked_distances_equal_the_plain_sum_bit_for_bit() {
-        // More examples than one block, odd dimensions, awkward values.
+    fn the_nearest_are_the_plain_sums_smallest_bit_for_bit() {
+        // More examples than one block, odd dimensions, awkward values, duplicated examples.
         let p = 7;
         let n = 2 * DISTANCE_BLOCK + 13;
         let mut state = 99u32;
@@ -282,21 +302,33 @@ mod tests {
         let mut set = toy_set(&[], 5, 0.5);
         set.projected_dims = p;
         set.points = (0..n * p).map(|_| next()).collect();
+        set.points.copy_within(0..10 * p, (n - 10) * p);
         set.example_labels = (0..n).map(|i| (i % 2) as u16).collect();
         let points = set.points.clone();
         let knn = Knn::new(set);
-        let query: Vec<f32> = (0..p).map(|_| next()).collect();
-        let expected: Vec<(u32, u16)> = points
-            .chunks_exact(p)
-            .enumerate()
-            .map(|(i, e)| (squared_distance(e, &query).to_bits(), (i % 2) as u16))
-            .collect();
-        let got: Vec<(u32, u16)> = knn
-            .distances(&query)
-            .into_iter()
-            .map(|(d, l)| (d.to_bits(), l))
-            .collect();
-        assert_eq!(got, expected);
+        for query in [
+            (0..p).map(|_| next()).collect::<Vec<f32>>(),
+            points[3 * p..4 * p].to_vec(),
+        ] {
+            let mut expected: Vec<(u32, usize)> = points
+                .chunks_exact(p)
+                .enumerate()
+                .map(|(i, e)| (squared_distance(e, &query).to_bits(), i))
+                .collect();
+            expected.sort_unstable();
+            for k in [1, 2, 17, n] {
+                let got: Vec<(u32, u16)> = knn
+                    .nearest(&query, k)
+                    .into_iter()
+                    .map(|(d, l)| (d.to_bits(), l))
+                    .collect();
+                let want: Vec<(u32, u16)> = expected[..k]
+                    .iter()
+                    .map(|&(d, i)| (d, (i % 2) as u16))
+                    .collect();
+                assert_eq!(got, want, "k = {k}");
+            }
+        }
     }
 
     #[test]

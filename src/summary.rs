@@ -91,7 +91,7 @@ pub fn summarize(frames: &[FrameSummary]) -> Option<Vec<f32>> {
     let clamped_mel = |f: &FrameSummary| f.mel_db.map(|db| db.max(mel_floor));
 
     // Per-frame descriptors; change-based ones compare with the previous frame, gated or not.
-    let mut descriptors: Vec<[f32; FRAME_DESCRIPTORS]> = Vec::new();
+    let mut descriptors: Vec<[f32; FRAME_DESCRIPTORS]> = Vec::with_capacity(frames.len());
     let mut flux_series = Vec::with_capacity(frames.len());
     let mut previous: Option<([f32; MEL_BANDS], [f32; MFCC_COUNT])> = None;
     let mut previous_peak_hz: Option<f32> = None;
@@ -122,14 +122,22 @@ pub fn summarize(frames: &[FrameSummary]) -> Option<Vec<f32>> {
         previous_peak_hz = Some(frame.low_peak.hz);
     }
 
-    let mut summary = Vec::with_capacity(SUMMARY_DIMS);
-    let columns: Vec<Vec<f32>> = (0..FRAME_DESCRIPTORS)
-        .map(|d| descriptors.iter().map(|row| row[d]).collect())
-        .collect();
-    for stat in STATISTICS {
-        summary.extend(columns.iter().map(|column| statistic(column, stat)));
+    // Statistic-major: every descriptor's mean, then every spread, and so on.
+    let mut summary = vec![0.0; SUMMARY_DIMS];
+    let mut column = Vec::with_capacity(descriptors.len());
+    for d in 0..FRAME_DESCRIPTORS {
+        column.clear();
+        column.extend(descriptors.iter().map(|row| row[d]));
+        for (s, value) in statistics(&mut column).into_iter().enumerate() {
+            summary[s * FRAME_DESCRIPTORS + d] = value;
+        }
     }
-    summary.extend(envelope(frames, &flux_series, loudest, descriptors.len()));
+    summary[STATISTICS.len() * FRAME_DESCRIPTORS..].copy_from_slice(&envelope(
+        frames,
+        &flux_series,
+        loudest,
+        descriptors.len(),
+    ));
     debug_assert_eq!(summary.len(), SUMMARY_DIMS);
     Some(summary)
 }
@@ -143,8 +151,9 @@ fn describe_frame(
     loudest: f32,
     flux: f32,
 ) -> [f32; FRAME_DESCRIPTORS] {
+    let power_mean_db = power_mean_db(mel);
     // Total mel power in dB: subtracting it leaves the spectral envelope without the level.
-    let total_db = power_mean_db(mel) + 10.0 * (MEL_BANDS as f32).log10();
+    let total_db = power_mean_db + 10.0 * (MEL_BANDS as f32).log10();
     let log_hz = |hz: f32| (hz.max(20.0) / 1000.0).ln();
     let mut out = [0.0; FRAME_DESCRIPTORS];
     let (mel_out, rest) = out.split_at_mut(MEL_BANDS);
@@ -171,7 +180,7 @@ fn describe_frame(
         log_hz(frame.shape.centroid_hz),
         log_hz(frame.shape.bandwidth_hz),
         log_hz(frame.shape.rolloff_hz),
-        mel_flatness_log(mel),
+        mel_flatness_log(mel, power_mean_db),
         log_hz(frame.zcr_hz),
         frame.rms_dbfs - loudest,
         flux,
@@ -199,9 +208,10 @@ fn mel_contrast(mel_db: &[f32; MEL_BANDS], out: &mut [f32]) {
 
 /// Log of the mel spectrum's flatness (geometric over arithmetic mean of the band powers): 0 for
 /// noise, strongly negative for tones. Taken over the floored bands, so level-independent.
-fn mel_flatness_log(mel_db: &[f32; MEL_BANDS]) -> f32 {
+/// `power_mean_db` is [`power_mean_db`] of the same bands.
+fn mel_flatness_log(mel_db: &[f32; MEL_BANDS], power_mean_db: f32) -> f32 {
     let mean_db = mel_db.iter().sum::<f32>() / MEL_BANDS as f32;
-    (mean_db - power_mean_db(mel_db)) * std::f32::consts::LN_10 / 10.0
+    (mean_db - power_mean_db) * std::f32::consts::LN_10 / 10.0
 }
 
 /// The mean band power in dB, summed relative to the strongest band so nothing overflows.
@@ -214,23 +224,28 @@ fn power_mean_db(mel_db: &[f32; MEL_BANDS]) -> f32 {
     strongest + 10.0 * (relative / MEL_BANDS as f32).log10()
 }
 
-fn statistic(column: &[f32], stat: &str) -> f32 {
+/// The [`STATISTICS`] of a column of at least one value, in order. Reorders the column.
+fn statistics(column: &mut [f32]) -> [f32; STATISTICS.len()] {
     let n = column.len() as f32;
     let mean = column.iter().sum::<f32>() / n;
-    match stat {
-        "mean" => mean,
-        "std" => (column.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n).sqrt(),
-        "p10" => percentile(column, 0.1),
-        "p90" => percentile(column, 0.9),
-        _ => unreachable!("unknown statistic {stat}"),
-    }
+    let std = (column.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n).sqrt();
+    let [p10, p90] = percentiles(column, [0.1, 0.9]);
+    [mean, std, p10, p90]
 }
 
-/// Nearest-rank percentile: selection finds the value a full sort would put at that rank.
-fn percentile(column: &[f32], fraction: f32) -> f32 {
-    let mut values = column.to_vec();
-    let rank = ((values.len() - 1) as f32 * fraction).round() as usize;
-    *values.select_nth_unstable_by(rank, f32::total_cmp).1
+/// Nearest-rank percentiles, in increasing order of `fractions`: selection finds the values a
+/// full sort would put at those ranks. The higher rank is selected first; the lower one then
+/// lies among the values selection left below it, a shorter search. Reorders `values`.
+fn percentiles(values: &mut [f32], fractions: [f32; 2]) -> [f32; 2] {
+    let rank = |fraction: f32| ((values.len() - 1) as f32 * fraction).round() as usize;
+    let (low, high) = (rank(fractions[0]), rank(fractions[1]));
+    let (below, &mut high_value, _) = values.select_nth_unstable_by(high, f32::total_cmp);
+    let low_value = if low < high {
+        *below.select_nth_unstable_by(low, f32::total_cmp).1
+    } else {
+        high_value
+    };
+    [low_value, high_value]
 }
 
 /// Attack time, decay slope, onset rate, crest and active fraction of the window.
@@ -316,12 +331,13 @@ mod tests {
                 .collect();
             let mut sorted = column.clone();
             sorted.sort_unstable_by(f32::total_cmp);
-            for fraction in [0.0, 0.1, 0.5, 0.9, 1.0] {
-                let rank = ((len - 1) as f32 * fraction).round() as usize;
+            let at = |fraction: f32| sorted[((len - 1) as f32 * fraction).round() as usize];
+            for fractions in [[0.0, 1.0], [0.1, 0.9], [0.5, 0.5], [0.9, 0.9], [0.0, 0.1]] {
+                let got = percentiles(&mut column.clone(), fractions);
                 assert_eq!(
-                    percentile(&column, fraction).to_bits(),
-                    sorted[rank].to_bits(),
-                    "{len} values, {fraction}"
+                    got.map(f32::to_bits),
+                    fractions.map(|f| at(f).to_bits()),
+                    "{len} values, {fractions:?}"
                 );
             }
         }

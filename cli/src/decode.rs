@@ -575,9 +575,14 @@ impl PlainWav {
     /// Reads the samples (at most `max_seconds` of them) from `file`.
     fn read(&self, file: &mut File, max_seconds: Option<f64>) -> io::Result<DecodedAudio> {
         let frames = self.frames.min(frame_limit(max_seconds, self.sample_rate));
-        let mut data = vec![0u8; frames * self.channels * self.samples.bytes()];
+        let len = frames * self.channels * self.samples.bytes();
         file.seek(SeekFrom::Start(self.data_start))?;
-        file.read_exact(&mut data)?;
+        // Read into spare capacity: zeroing a buffer the read overwrites costs a pass of its own.
+        let mut data = Vec::with_capacity(len);
+        file.take(len as u64).read_to_end(&mut data)?;
+        if data.len() < len {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
         // The same conversions symphonia's PCM decoder and `copy_to_vecs_planar` apply, so both
         // paths give identical samples.
         let channels = match self.samples {
@@ -613,13 +618,14 @@ fn deinterleave<const W: usize>(
     channels: usize,
     convert: impl Fn([u8; W]) -> f32,
 ) -> Vec<Vec<f32>> {
+    let (samples, _) = data.as_chunks::<W>();
     (0..channels)
         .map(|channel| {
-            data.chunks_exact(W * channels)
-                .map(|frame| {
-                    let bytes = frame[channel * W..(channel + 1) * W]
-                        .try_into()
-                        .expect("W bytes");
+            samples
+                .iter()
+                .skip(channel)
+                .step_by(channels)
+                .map(|&bytes| {
                     let sample = convert(bytes);
                     if sample.is_finite() { sample } else { 0.0 }
                 })

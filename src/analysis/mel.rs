@@ -67,21 +67,30 @@ impl MelFilterbank {
 /// `power_to_db` of the mel spectrogram). Computed off the audio thread, after the summary has
 /// floored the quiet bands relative to the window, which is what keeps them level-independent.
 pub fn mfcc(mel_db: &[f32; MEL_BANDS]) -> [f32; MFCC_COUNT] {
-    static DCT: LazyLock<[[f32; MEL_BANDS]; MFCC_COUNT]> = LazyLock::new(|| {
-        std::array::from_fn(|q| {
+    // Transposed, one row per band: all coefficients are accumulated at once, which
+    // vectorises, and each still adds its terms in band order from -0.0 as `Iterator::sum`
+    // of a row's products would, so the values are the same bit for bit.
+    static DCT: LazyLock<[[f32; MFCC_COUNT]; MEL_BANDS]> = LazyLock::new(|| {
+        std::array::from_fn(|m| {
             let bands = MEL_BANDS as f64;
-            let scale = if q == 0 {
-                (1.0 / (4.0 * bands)).sqrt()
-            } else {
-                (1.0 / (2.0 * bands)).sqrt()
-            };
-            std::array::from_fn(|m| {
+            std::array::from_fn(|q| {
+                let scale = if q == 0 {
+                    (1.0 / (4.0 * bands)).sqrt()
+                } else {
+                    (1.0 / (2.0 * bands)).sqrt()
+                };
                 let angle = std::f64::consts::PI * q as f64 * (2 * m + 1) as f64 / (2.0 * bands);
                 (2.0 * scale * angle.cos()) as f32
             })
         })
     });
-    DCT.map(|row| row.iter().zip(mel_db).map(|(a, b)| a * b).sum())
+    let mut out = [-0.0; MFCC_COUNT];
+    for (row, &db) in DCT.iter().zip(mel_db) {
+        for (o, &a) in out.iter_mut().zip(row) {
+            *o += a * db;
+        }
+    }
+    out
 }
 
 /// Slaney's mel scale (librosa's default, `htk=False`): linear below 1 kHz, log above.
