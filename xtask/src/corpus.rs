@@ -125,6 +125,21 @@ const DEBIAN_SOURCES: &[DebianSource] = &[
         data_dir: "usr/share/games/fillets-ng/sound",
         archive_ext: None,
     },
+    // Frets on Fire song packs: each song's lead guitar is a separate stem (`guitar.ogg`), real
+    // electric guitar played by two different bands; the backing track (`song.ogg`) is a mix
+    // and is not used.
+    DebianSource {
+        package: "fretsonfire-songs-muldjord",
+        members: &["./usr/share/games/fretsonfire/data/songs"],
+        data_dir: "usr/share/games/fretsonfire/data/songs",
+        archive_ext: None,
+    },
+    DebianSource {
+        package: "fretsonfire-songs-sectoid",
+        members: &["./usr/share/games/fretsonfire/data/songs"],
+        data_dir: "usr/share/games/fretsonfire/data/songs",
+        archive_ext: None,
+    },
 ];
 
 /// Tone.js instrument packages as (instrument, version), fetched as
@@ -847,12 +862,21 @@ fn paragraphs(text: &str) -> Vec<String> {
 }
 
 /// The licence named by the first paragraph of a free-form copyright file that names one
-/// (fluid-soundfont-gm says MIT, Fish Fillets GPL version 2).
+/// (fluid-soundfont-gm says MIT, Fish Fillets GPL version 2, the Muldjord songs CC-BY-SA 3.0).
 fn free_text_licence(text: &str) -> Option<String> {
     paragraphs(text).into_iter().find_map(|paragraph| {
-        let paragraph = paragraph.to_lowercase();
-        if paragraph.contains("mit license") {
+        // Lines joined by single spaces, so phrases broken across lines still match.
+        let paragraph = paragraph
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if paragraph.contains("mit license")
+            || paragraph.contains("permission is hereby granted, free of charge")
+        {
             Some("MIT".to_owned())
+        } else if paragraph.contains("creative commons attribution sharealike licence 3.0") {
+            Some("CC-BY-SA-3.0".to_owned())
         } else if paragraph.contains("general public license") {
             let version = if paragraph.contains("version 3") {
                 "-3"
@@ -1011,5 +1035,11 @@ mod tests {
         assert_eq!(free_text_licence(gpl).as_deref(), Some("GPL-2"));
         let mit = "License:\n\n \"I hereby release Fluid under the MIT license\"\n";
         assert_eq!(free_text_licence(mit).as_deref(), Some("MIT"));
+        let mit_text =
+            "Copyright:\n\nPermission is hereby granted, free of charge, to any person\n";
+        assert_eq!(free_text_licence(mit_text).as_deref(), Some("MIT"));
+        let cc = "Copyright:\n\nThe songs are licenced under the terms of the Creative Commons\n\
+                  Attribution ShareAlike licence 3.0:\n\nPackaging: GNU General Public License\n";
+        assert_eq!(free_text_licence(cc).as_deref(), Some("CC-BY-SA-3.0"));
     }
 }

@@ -8,6 +8,7 @@
 //! `fillets-cs:m`) so that they are unique across sources.
 
 use crate::rng::{Rng, fnv1a};
+use crate::stems;
 use crate::wav::write_mono16;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -27,7 +28,8 @@ pub struct ClipRef {
     pub path: PathBuf,
     pub class: Class,
     /// The independent origin, the leave-one-source-out unit: `fluidr3`, `tonejs`, `salamander`,
-    /// `hydrogen`, `hydrogen-strums`, `grandorgue`, `sonic-pi`, `lmms`, `fillets-cs`, `fillets-nl`.
+    /// `hydrogen`, `hydrogen-strums`, `grandorgue`, `sonic-pi`, `lmms`, `fillets-cs`, `fillets-nl`,
+    /// `fretsonfire-muldjord`, `fretsonfire-sectoid`; `generated-*` train only.
     pub source: String,
     /// Must stay on one side of any split. Prefixed with the source, so unique across sources.
     pub group: String,
@@ -81,6 +83,7 @@ pub fn labelled_clips(corpus: &Path) -> Result<Vec<ClipRef>> {
     salamander_clips(corpus, &mut clips)?;
     hydrogen_clips(corpus, &mut clips)?;
     beat_clips(corpus, &mut clips)?;
+    guitar_stem_clips(corpus, &mut clips)?;
     strum_clips(corpus, &mut clips)?;
     grandorgue_clips(corpus, &mut clips)?;
     sonic_pi_clips(corpus, &mut clips)?;
@@ -156,6 +159,8 @@ fn file_name(path: &Path) -> String {
 struct IndexEntry {
     path: String,
     class: Option<String>,
+    /// The entry's own source, where one rendered folder holds several.
+    source: Option<String>,
     group: String,
 }
 
@@ -180,7 +185,12 @@ fn read_index(dir: &Path, source: &str, out: &mut Vec<ClipRef>) -> Result<()> {
         };
         let path = dir.join(&e.path);
         if path.is_file() {
-            out.push(clip(path, class, source, &e.group));
+            out.push(clip(
+                path,
+                class,
+                e.source.as_deref().unwrap_or(source),
+                &e.group,
+            ));
         } else {
             missing += 1;
         }
@@ -200,6 +210,11 @@ fn fluidr3_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
 
 fn beat_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
     read_index(&corpus.join(BEATS_DIR), "hydrogen", out)
+}
+
+/// Pieces of the Frets on Fire guitar stems ([`stems::cut_guitar_stems`]), one source per pack.
+fn guitar_stem_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
+    read_index(&corpus.join(stems::PIECES_DIR), "fretsonfire", out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1546,7 +1561,7 @@ fn render_beat(voices: &KitVoices, style: &Style, seed: u64) -> Beat {
 }
 
 /// A folder name that is safe everywhere.
-fn sanitize(name: &str) -> String {
+pub fn sanitize(name: &str) -> String {
     name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {

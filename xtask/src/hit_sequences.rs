@@ -11,16 +11,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use track_labeler::labels::Class;
 use track_labeler_cli::decode::decode_file;
 
 use crate::dataset::{ClipRef, resample_linear};
 use crate::rng::{Rng, fnv1a};
+use crate::training_only::{Entry, Index};
 use crate::wav::write_mono16;
 
 const DIR: &str = "rendered/hit-sequences";
-const INDEX: &str = "index.json";
 const RATE: u32 = 44_100;
 /// Bump to sequence again (it seeds every clip).
 const VERSION: &str = "hit-sequences/v1";
@@ -28,26 +27,6 @@ const VERSION: &str = "hit-sequences/v1";
 const MAX_ONE_SHOT_SECONDS: f64 = 2.5;
 /// Share of clips that repeat the hit; the others hold one hit after some silence.
 const REPEAT_SHARE: f64 = 0.7;
-
-#[derive(Serialize, Deserialize)]
-struct Index {
-    version: String,
-    /// The one-shots sequenced (paths), so a changed corpus is sequenced again.
-    inputs: Vec<PathBuf>,
-    entries: Vec<Entry>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Entry {
-    /// Relative to the `hit-sequences` folder.
-    path: String,
-    class: String,
-    source: String,
-    /// The one-shot's group, source prefix included.
-    group: String,
-    /// What the clip plays: `repeat` or `lone`.
-    kind: String,
-}
 
 fn is_drum(class: Class) -> bool {
     matches!(
@@ -64,32 +43,11 @@ pub fn hit_sequences(corpus: &Path, clips: &[ClipRef]) -> Result<Vec<ClipRef>> {
         .filter(|c| is_drum(c.class) && !c.training_only)
         .collect();
     let inputs: Vec<PathBuf> = one_shots.iter().map(|c| c.path.clone()).collect();
-    let index = match read_index(&out_dir) {
-        Some(index) if index.version == VERSION && index.inputs == inputs => index,
-        _ => sequence(&out_dir, &one_shots, inputs)?,
+    let index = match Index::read(&out_dir, VERSION, &inputs) {
+        Some(index) => index,
+        None => sequence(&out_dir, &one_shots, inputs)?,
     };
-    Ok(index
-        .entries
-        .iter()
-        .filter_map(|e| {
-            Some(ClipRef {
-                path: out_dir.join(&e.path),
-                class: Class::from_id(&e.class)?,
-                source: e.source.clone(),
-                group: e.group.clone(),
-                training_only: true,
-            })
-        })
-        .collect())
-}
-
-fn read_index(dir: &Path) -> Option<Index> {
-    let index: Index = serde_json::from_str(&fs::read_to_string(dir.join(INDEX)).ok()?).ok()?;
-    index
-        .entries
-        .iter()
-        .all(|e| dir.join(&e.path).is_file())
-        .then_some(index)
+    Ok(index.clips(&out_dir))
 }
 
 fn sequence(out_dir: &Path, one_shots: &[&ClipRef], inputs: Vec<PathBuf>) -> Result<Index> {
@@ -137,11 +95,7 @@ fn sequence(out_dir: &Path, one_shots: &[&ClipRef], inputs: Vec<PathBuf>) -> Res
         inputs,
         entries,
     };
-    // The index goes last, so a partial run is never taken for a complete one.
-    let tmp = out_dir.join(format!("{INDEX}.tmp"));
-    fs::create_dir_all(out_dir)?;
-    fs::write(&tmp, serde_json::to_string(&index)? + "\n")?;
-    fs::rename(&tmp, out_dir.join(INDEX)).context("finishing hit-sequences/index.json")?;
+    index.write(out_dir)?;
     eprintln!("  {} clips", index.entries.len());
     Ok(index)
 }

@@ -1,9 +1,12 @@
 mod corpus;
 mod dataset;
 mod features;
+mod generated;
 mod hit_sequences;
 mod render;
+mod stems;
 mod train;
+mod training_only;
 mod wav;
 
 // The training pipeline's seeded generator lives with the augmentation in the CLI crate.
