@@ -1,15 +1,11 @@
-//! Procedurally synthesised training material:
-//! - `synth`, the class defined by how a sound is made rather than by one recorded instrument:
-//!   subtractive patches (band-limited saw, square, pulse, triangle and sine oscillators, unison
-//!   detune, a resonant filter with its own envelope, vibrato, drive) played as held chords,
-//!   arpeggios, lines and stabs;
-//! - `bass`: low bass lines from the same synthesizer (synth bass) and from plucked strings
-//!   (Karplus-Strong with a tone control, standing in for electric bass).
+//! Procedurally synthesised training material for `synth`, the class defined by how a sound is
+//! made rather than by one recorded instrument: subtractive patches (band-limited saw, square,
+//! pulse, triangle and sine oscillators, unison detune, a resonant filter with its own envelope,
+//! vibrato, drive) played as held chords, arpeggios, lines and stabs.
 //!
 //! The recorded sources hold few synths (held out, FluidR3 takes most of them with it), and they
 //! are easy to make in endless variety: with these clips in training, FluidR3's held-out synths
-//! went from 12% to 28%, and its basses from 13% to 32% (Tone.js's recorded bass notes fell from
-//! 17 to 5 of 64, so the plucked string is no electric bass yet). Clips are written under `corpus/rendered/generated/` with an
+//! went from 12% to 27%. Clips are written under `corpus/rendered/generated/` with an
 //! `index.json`, seeded, and train only: they belong to no source that is held out, and tests
 //! stay the recordings. (Drawbar organs made the same way were tried: organ recall fell on
 //! GrandOrgue, 28% to 21%, and on Tone.js's organ, 26 to 18 of 220 windows, so none are made.)
@@ -31,13 +27,9 @@ const DIR: &str = "rendered/generated";
 /// The source of every generated clip.
 pub const SOURCE: &str = "generated";
 const RATE: u32 = 44_100;
-/// Bump to render again.
-const VERSION: &str = "generated/v3";
-/// Per class: clips made, and the tag that seeds them (bump it to make that class's clips anew).
-const CLASSES: [(Class, usize, &str); 2] = [
-    (Class::Synth, 400, "generated/v2"),
-    (Class::Bass, 300, "generated-bass/v1"),
-];
+/// Bump to render again (it seeds every clip).
+const VERSION: &str = "generated/v2";
+const CLIPS: usize = 400;
 
 /// Every generated clip, rendering them first if they are not on disk.
 pub fn generated_clips(corpus: &Path) -> Result<Vec<ClipRef>> {
@@ -50,25 +42,21 @@ pub fn generated_clips(corpus: &Path) -> Result<Vec<ClipRef>> {
 }
 
 fn render_all(dir: &Path) -> Result<Index> {
-    eprintln!("Synthesising synth and bass clips...");
+    eprintln!("Synthesising {CLIPS} synth clips...");
     if dir.exists() {
         fs::remove_dir_all(dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let jobs: Vec<(Class, usize, &str)> = CLASSES
-        .iter()
-        .flat_map(|&(class, clips, tag)| (0..clips).map(move |i| (class, i, tag)))
-        .collect();
-    let entries = jobs
+    let entries = (0..CLIPS)
         .into_par_iter()
-        .map(|(class, i, tag)| -> Result<Entry> {
-            let seed = fnv1a(format!("{tag}/{i}").as_bytes());
-            let (kind, samples) = render_clip(class, seed);
-            let path = format!("{}-{i:03}-{kind}.wav", class.id());
+        .map(|i| -> Result<Entry> {
+            let seed = fnv1a(format!("{VERSION}/{i}").as_bytes());
+            let (kind, samples) = render_clip(seed);
+            let path = format!("synth-{i:03}-{kind}.wav");
             write_mono16(&dir.join(&path), &samples, RATE)?;
             Ok(Entry {
                 path,
-                class: class.id().to_string(),
+                class: Class::Synth.id().to_string(),
                 source: SOURCE.to_string(),
                 group: format!("{SOURCE}:{kind}"),
                 kind,
@@ -85,28 +73,13 @@ fn render_all(dir: &Path) -> Result<Index> {
 }
 
 /// One clip: a patch, a playing style, 3-4.5 s, peak at -12..-1 dBFS like the other renders.
-fn render_clip(class: Class, seed: u64) -> (String, Vec<f32>) {
+fn render_clip(seed: u64) -> (String, Vec<f32>) {
     let mut rng = Rng::new(seed);
     let seconds = rng.range(3.0, 4.5);
     let len = (seconds * f64::from(RATE)) as usize;
-    let (kind, mut out) = if class == Class::Bass && rng.chance(0.5) {
-        let (style, notes) = Family::Bass.notes(&mut rng, seconds);
-        let string = PluckedString::random(&mut rng);
-        (
-            format!("plucked-{style}"),
-            string.render(&notes, len, &mut rng),
-        )
-    } else {
-        let families = if class == Class::Bass {
-            &[Family::Bass][..]
-        } else {
-            &SYNTH_FAMILIES
-        };
-        let patch = SynthPatch::random(&mut rng, families);
-        let (style, notes) = patch.family.notes(&mut rng, seconds);
-        let kind = format!("{}-{style}", patch.family.name());
-        (kind, patch.render(&notes, len, &mut rng))
-    };
+    let patch = SynthPatch::random(&mut rng);
+    let (style, notes) = patch.family.notes(&mut rng, seconds);
+    let mut out = patch.render(&notes, len, &mut rng);
     let fade = (0.010 * f64::from(RATE)) as usize;
     for k in 0..fade.min(len) {
         out[len - 1 - k] *= k as f64 / fade as f64;
@@ -115,7 +88,7 @@ fn render_clip(class: Class, seed: u64) -> (String, Vec<f32>) {
     let target = 10f64.powf(rng.range(-12.0, -1.0) / 20.0);
     let gain = if peak > 0.0 { target / peak } else { 0.0 };
     let samples = out.iter().map(|s| (s * gain) as f32).collect();
-    (kind, samples)
+    (format!("{}-{style}", patch.family.name()), samples)
 }
 
 /// A note: start and length in seconds, MIDI pitch, velocity 0..1.
@@ -300,16 +273,7 @@ enum Family {
     Lead,
     Stab,
     Arp,
-    Bass,
 }
-
-const SYNTH_FAMILIES: [Family; 5] = [
-    Family::Pad,
-    Family::Pluck,
-    Family::Lead,
-    Family::Stab,
-    Family::Arp,
-];
 
 impl Family {
     fn name(self) -> &'static str {
@@ -319,7 +283,6 @@ impl Family {
             Family::Lead => "lead",
             Family::Stab => "stab",
             Family::Arp => "arp",
-            Family::Bass => "bass",
         }
     }
 
@@ -328,8 +291,6 @@ impl Family {
             Family::Pad => ("chords", held_chords(rng, seconds, 48, 64)),
             Family::Lead => ("line", grid_notes(rng, seconds, "line", 55, 76)),
             Family::Stab => ("stab", grid_notes(rng, seconds, "stab", 48, 67)),
-            // E1 to G2 roots: a bass line's register.
-            Family::Bass => ("line", grid_notes(rng, seconds, "line", 28, 43)),
             Family::Pluck | Family::Arp => {
                 let style = *rng.pick(&["arp", "line", "stab"]);
                 (style, grid_notes(rng, seconds, style, 48, 74))
@@ -360,10 +321,14 @@ struct SynthPatch {
 }
 
 impl SynthPatch {
-    /// A random patch of one of `families`.
-    fn random(rng: &mut Rng, families: &[Family]) -> Self {
-        let family = *rng.pick(families);
-        let bass = family == Family::Bass;
+    fn random(rng: &mut Rng) -> Self {
+        let family = *rng.pick(&[
+            Family::Pad,
+            Family::Pluck,
+            Family::Lead,
+            Family::Stab,
+            Family::Arp,
+        ]);
         let waves = [
             Wave::Saw,
             Wave::Saw,
@@ -403,10 +368,6 @@ impl SynthPatch {
                 envelope(rng, (0.001, 0.01), (0.1, 0.4), (0.2, 0.7), (0.03, 0.2)),
                 envelope(rng, (0.001, 0.01), (0.05, 0.3), (0.1, 0.5), (0.03, 0.2)),
             ),
-            Family::Bass => (
-                envelope(rng, (0.001, 0.01), (0.1, 0.6), (0.3, 0.9), (0.03, 0.15)),
-                envelope(rng, (0.001, 0.01), (0.05, 0.4), (0.0, 0.5), (0.03, 0.15)),
-            ),
         };
         let supersaw = matches!(family, Family::Pad | Family::Stab) && rng.chance(0.5);
         SynthPatch {
@@ -419,19 +380,14 @@ impl SynthPatch {
             } else {
                 0.0
             },
-            // A bass's filter stays darker: 128 Hz to 1.4 kHz at rest.
-            cutoff: 2f64.powf(if bass {
-                rng.range(7.0, 10.5)
-            } else {
-                rng.range(7.5, 12.5)
-            }),
+            cutoff: 2f64.powf(rng.range(7.5, 12.5)),
             cutoff_reach: rng.range(0.0, 5.0),
             key_tracking: rng.range(0.0, 1.0),
             resonance: rng.range(0.0, 0.85),
-            highpass: rng.chance(0.08) && !bass,
+            highpass: rng.chance(0.08),
             filter_env,
             amp_env,
-            vibrato_cents: if rng.chance(0.4) && !bass {
+            vibrato_cents: if rng.chance(0.4) {
                 rng.range(3.0, 25.0)
             } else {
                 0.0
@@ -531,70 +487,6 @@ impl Svf {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Plucked string
-
-/// A Karplus-Strong string: a noise burst circulating in a delay line one period long, averaged
-/// (so the highs die first) and damped on every pass, then through a tone control.
-struct PluckedString {
-    /// One-pole smoothing of the pluck's noise (1: bright pick, lower: finger).
-    brightness: f64,
-    /// Loss per pass through the string.
-    damping: f64,
-    /// Output low-pass (Hz): the pickup and amplifier's tone.
-    tone: f64,
-}
-
-impl PluckedString {
-    fn random(rng: &mut Rng) -> Self {
-        PluckedString {
-            brightness: rng.range(0.2, 0.9),
-            damping: rng.range(0.990, 0.999),
-            tone: rng.range(600.0, 4_000.0),
-        }
-    }
-
-    fn render(&self, notes: &[Note], len: usize, rng: &mut Rng) -> Vec<f64> {
-        let rate = f64::from(RATE);
-        let mut out = vec![0.0; len];
-        // A player mutes the string at note-off; this is how long that takes.
-        let mute = 0.03;
-        for note in notes {
-            let period = ((rate / hz(note.pitch)).round() as usize).max(2);
-            let mut smoothed = 0.0;
-            let mut line: Vec<f64> = (0..period)
-                .map(|_| {
-                    smoothed += self.brightness * (rng.unit() * 2.0 - 1.0 - smoothed);
-                    smoothed
-                })
-                .collect();
-            let start = (note.start * rate) as usize;
-            let end = (((note.start + note.length + 7.0 * mute) * rate) as usize).min(len);
-            let mut at = 0;
-            for (i, o) in out[start.min(len)..end].iter_mut().enumerate() {
-                let t = i as f64 / rate;
-                let next = line[(at + 1) % period];
-                let sample = line[at];
-                line[at] = self.damping * 0.5 * (sample + next);
-                at = (at + 1) % period;
-                let gate = if t < note.length {
-                    1.0
-                } else {
-                    (-(t - note.length) / mute).exp()
-                };
-                *o += sample * gate * note.velocity;
-            }
-        }
-        let pole = (-std::f64::consts::TAU * self.tone / rate).exp();
-        let mut state = 0.0;
-        for o in &mut out {
-            state = *o + pole * (state - *o);
-            *o = state;
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -620,9 +512,9 @@ mod tests {
 
     #[test]
     fn clips_are_seeded_finite_and_sound() {
-        for (class, seed) in (0..24).flat_map(|seed| [(Class::Synth, seed), (Class::Bass, seed)]) {
-            let (what, a) = render_clip(class, seed);
-            let (_, b) = render_clip(class, seed);
+        for seed in 0..24 {
+            let (what, a) = render_clip(seed);
+            let (_, b) = render_clip(seed);
             assert_eq!(a, b, "{what} is not deterministic");
             assert!(a.iter().all(|s| s.is_finite()), "{what}");
             let peak = a.iter().fold(0.0f32, |m, s| m.max(s.abs()));
@@ -630,26 +522,6 @@ mod tests {
             let seconds = a.len() as f64 / f64::from(RATE);
             assert!((3.0..4.6).contains(&seconds), "{what}: {seconds} s");
         }
-    }
-
-    #[test]
-    fn a_plucked_string_sounds_at_its_pitch_and_dies_away() {
-        let string = PluckedString {
-            brightness: 0.5,
-            damping: 0.995,
-            tone: 4_000.0,
-        };
-        let note = Note {
-            start: 0.0,
-            length: 2.0,
-            pitch: 45.0,
-            velocity: 1.0,
-        };
-        let out = string.render(&[note], 88_200, &mut Rng::new(3));
-        let found = spectrum_peak(&out[4_410..26_460], &[55.0, 98.0, 110.0, 116.5, 220.0]);
-        assert_eq!(found, 110.0);
-        let energy = |x: &[f64]| x.iter().map(|s| s * s).sum::<f64>();
-        assert!(energy(&out[66_150..]) < 0.2 * energy(&out[..22_050]));
     }
 
     #[test]

