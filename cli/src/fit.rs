@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use track_labeler::reference::{FeatureSchema, ReferenceSet};
-use track_labeler::summary::{SUMMARY_DIMS, summary_dimension_names};
+use track_labeler::summary::summary_dimension_names;
 
 /// How a reference set is fitted.
 #[derive(Debug, Clone)]
@@ -37,6 +37,8 @@ pub enum Projection {
     Lda(usize),
     /// Only these standardised summary dimensions (baselines, ablations).
     Select(Vec<usize>),
+    /// Every standardised dimension as it is (for spaces that are already discriminative).
+    Standardised,
 }
 
 impl FitOptions {
@@ -85,7 +87,10 @@ pub struct LabelledSummary {
     pub summary: Vec<f32>,
 }
 
-/// Fits a reference set over `labels` from `examples` (each of [`SUMMARY_DIMS`] values).
+/// Fits a reference set over `labels` from `examples`, all of one length:
+/// [`SUMMARY_DIMS`](track_labeler::summary::SUMMARY_DIMS)
+/// values for a set that is used or saved; the evaluation also fits sets over learned
+/// embeddings.
 ///
 /// # Panics
 /// When there are no examples or a summary has the wrong length.
@@ -96,19 +101,20 @@ pub fn fit_reference_set(
     provenance: String,
 ) -> ReferenceSet {
     assert!(!examples.is_empty(), "no examples to fit");
+    let d = examples[0].summary.len();
     assert!(
         examples
             .iter()
-            .all(|e| e.summary.len() == SUMMARY_DIMS && e.label < labels.len())
+            .all(|e| e.summary.len() == d && e.label < labels.len())
     );
     let n = examples.len() as f64;
-    let mut mean = vec![0.0f64; SUMMARY_DIMS];
+    let mut mean = vec![0.0f64; d];
     for e in examples {
         for (m, &x) in mean.iter_mut().zip(&e.summary) {
             *m += f64::from(x) / n;
         }
     }
-    let mut variance = vec![0.0f64; SUMMARY_DIMS];
+    let mut variance = vec![0.0f64; d];
     for e in examples {
         for ((v, &x), m) in variance.iter_mut().zip(&e.summary).zip(&mean) {
             *v += (f64::from(x) - m).powi(2) / n;
@@ -149,19 +155,18 @@ pub fn fit_reference_set(
             }
             (weights, dims)
         }
-        Projection::Lda(_) => (
-            selection(&(0..SUMMARY_DIMS).collect::<Vec<_>>()),
-            SUMMARY_DIMS,
-        ),
-        Projection::Select(dims) => (selection(dims), dims.len()),
+        Projection::Lda(_) | Projection::Standardised => {
+            (selection(d, &(0..d).collect::<Vec<_>>()), d)
+        }
+        Projection::Select(dims) => (selection(d, dims), dims.len()),
     };
     let weights = &projection;
     let points = standardised
         .iter()
         .flat_map(|z| {
             (0..projected_dims).map(move |j| {
-                (0..SUMMARY_DIMS)
-                    .map(|d| z[d] * f64::from(weights[d * projected_dims + j]))
+                (0..d)
+                    .map(|i| z[i] * f64::from(weights[i * projected_dims + j]))
                     .sum::<f64>() as f32
             })
         })
@@ -182,9 +187,9 @@ pub fn fit_reference_set(
     }
 }
 
-/// Row-major `SUMMARY_DIMS x dims.len()` matrix that picks `dims`.
-fn selection(dims: &[usize]) -> Vec<f32> {
-    let mut m = vec![0.0; SUMMARY_DIMS * dims.len()];
+/// Row-major `total x dims.len()` matrix that picks `dims`.
+fn selection(total: usize, dims: &[usize]) -> Vec<f32> {
+    let mut m = vec![0.0; total * dims.len()];
     for (column, &d) in dims.iter().enumerate() {
         m[d * dims.len() + column] = 1.0;
     }
@@ -200,7 +205,7 @@ fn lda(
     dims: usize,
     options: &FitOptions,
 ) -> Vec<f32> {
-    let d = SUMMARY_DIMS;
+    let d = z[0].len();
     let labels = examples.iter().map(|e| e.label).max().unwrap_or(0) + 1;
     let mut sums = vec![DVector::<f64>::zeros(d); labels];
     let mut counts = vec![0usize; labels];
@@ -260,7 +265,7 @@ fn lda(
 /// How far each origin's mean sits from the mean of its label's origin means, averaged over
 /// origins within a label and then over labels: the scatter that only tells sources apart.
 fn source_scatter(z: &[Vec<f64>], examples: &[LabelledSummary], present: &[usize]) -> DMatrix<f64> {
-    let d = SUMMARY_DIMS;
+    let d = z[0].len();
     let mut cells: BTreeMap<(usize, usize), (DVector<f64>, usize)> = BTreeMap::new();
     for (row, e) in z.iter().zip(examples) {
         let cell = cells
@@ -296,6 +301,7 @@ fn source_scatter(z: &[Vec<f64>], examples: &[LabelledSummary], present: &[usize
 mod tests {
     use super::*;
     use track_labeler::knn::Knn;
+    use track_labeler::summary::SUMMARY_DIMS;
 
     /// Three labels separated along dimension 0 only, drowned in noise on every other
     /// dimension: plain distances mostly see noise, the projection finds the signal.

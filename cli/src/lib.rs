@@ -6,6 +6,7 @@ pub mod augment;
 pub mod batch;
 pub mod commands;
 pub mod decode;
+pub mod embedder;
 pub mod embedding;
 pub mod fit;
 pub mod labeling;

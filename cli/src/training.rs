@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use track_labeler::analysis::{HOP_SECONDS, analyze};
+use track_labeler::analysis::{FrameSummary, HOP_SECONDS, analyze};
 use track_labeler::summary::{LABEL_WINDOW_SECONDS, summarize};
 
 use crate::augment::augment;
@@ -36,11 +36,37 @@ pub fn file_training_summaries(path: &Path) -> Result<Vec<TrainingSummary>, Deco
 
 /// Every training summary of `audio`, augmented with seeds derived from `seed`.
 pub fn training_summaries(audio: &DecodedAudio, seed: u64) -> Vec<TrainingSummary> {
+    let mut out = Vec::new();
+    for_each_training_window(
+        audio,
+        seed,
+        AUGMENTED_VARIANTS,
+        |window, variant, frames| {
+            if let Some(summary) = summarize(frames) {
+                out.push(TrainingSummary {
+                    window,
+                    variant,
+                    summary,
+                });
+            }
+        },
+    );
+    out
+}
+
+/// Calls `each(window, variant, frames)` with the frames of every decision window of `audio`,
+/// as recorded (variant 0) and in `variants` augmented variations seeded from `seed`. The
+/// summaries and the learned embedding's training data see the same windows.
+pub fn for_each_training_window(
+    audio: &DecodedAudio,
+    seed: u64,
+    variants: u8,
+    mut each: impl FnMut(u8, u8, &[FrameSummary]),
+) {
     let sample_rate = audio.sample_rate as f32;
     let mono = audio.to_mono();
-    let mut out = Vec::new();
     let mut windows = Vec::new();
-    for variant in 0..=AUGMENTED_VARIANTS {
+    for variant in 0..=variants {
         let samples = if variant == 0 {
             mono.clone()
         } else {
@@ -53,16 +79,9 @@ pub fn training_summaries(audio: &DecodedAudio, seed: u64) -> Vec<TrainingSummar
         }
         for (window, range) in windows.iter().enumerate() {
             let range = range.start.min(frames.len())..range.end.min(frames.len());
-            if let Some(summary) = summarize(&frames[range]) {
-                out.push(TrainingSummary {
-                    window: window as u8,
-                    variant,
-                    summary,
-                });
-            }
+            each(window as u8, variant, &frames[range]);
         }
     }
-    out
 }
 
 /// Frame ranges of at most one decision window each, evenly spread over the clip.

@@ -1,8 +1,10 @@
 mod corpus;
 mod dataset;
+mod embedding_data;
 mod features;
 mod generated;
 mod hit_sequences;
+mod learned;
 mod render;
 mod stems;
 mod train;
@@ -18,6 +20,7 @@ fn main() -> nice_plug_xtask::Result<()> {
         Some("corpus") => corpus::run(args),
         Some("train") => train::train(args),
         Some("evaluate") => train::evaluate(args),
+        Some("embedding-data") => embedding_data::run(),
         // `bundle` and friends: nice-plug-xtask parses the full command line itself.
         _ => nice_plug_xtask::main(),
     }
