@@ -972,9 +972,9 @@ fn learned_comparison(md: &mut String, ours: &Scores, learned: &Learned) {
     );
     let _ = writeln!(
         md,
-        "- Why it loses (measured 2026-11-26): the network sees each mel band as its own input \
-         channel, so a timbre at another pitch, or through another recording chain, looks new \
-         to it, and with three to six sources per class it learns the sources' spectra. The \
+        "- Why it loses, as far as these runs show (2026-11-26): the network sees each mel band \
+         as its own input channel, so a timbre at another pitch, or through another recording \
+         chain, likely looks new to it, and with three to six sources per class it learns the sources' spectra. The \
          summary's descriptors are built to be level- and rate-invariant and the LDA sees every \
          source at once. Held out, GrandOrgue's organ stops are recognised in 1% of windows \
          (28% by the summary), the Czech speakers in 48% (76%).\n\
