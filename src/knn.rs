@@ -1,6 +1,7 @@
 //! k-nearest-neighbour labelling against a [`ReferenceSet`].
 
 use crate::reference::ReferenceSet;
+use crate::summary::{Descriptors, total_order_key};
 
 /// A label decision.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,15 +18,122 @@ pub struct Knn {
     set: ReferenceSet,
     /// Vote multiplier per label, from its frequency in the set.
     label_weights: Vec<f32>,
-    /// The set's points transposed, one row of every example's coordinate per projected
-    /// dimension: the distance loop then runs across examples, which vectorises.
-    dimension_rows: Vec<f32>,
+    leaves: Leaves,
+    /// The summary dimensions with a non-zero projection weight: the others add exactly
+    /// nothing to a projected point (see [`Knn::project`]).
+    read_dims: Vec<usize>,
+    descriptors: Descriptors,
 }
 
-/// Examples whose distances are summed together: their running sums stay in cache.
-const DISTANCE_BLOCK: usize = 256;
-/// Dimensions summed between checks whether a block of examples is already out of reach.
+/// Most examples in a leaf of the index: their distances are summed together.
+const LEAF_SIZE: usize = 256;
+/// Building the index, the widest dimension of a part is judged from every this many examples.
+const WIDTH_SAMPLE_STEP: usize = 8;
+/// Dimensions summed between checks whether a leaf's examples are already out of reach.
 const PRUNE_EVERY_DIMS: usize = 3;
+
+/// The examples split into the leaves of a k-d tree: a leaf's examples lie in a box, and the
+/// query's distance to the box bounds theirs from below, so leaves are visited nearest first
+/// and those out of reach skipped.
+struct Leaves {
+    /// Set index of each example, leaf after leaf.
+    order: Vec<usize>,
+    /// The points transposed in that order, one row of every example's coordinate per
+    /// projected dimension: the distance loop then runs across a leaf's examples, which
+    /// vectorises.
+    dimension_rows: Vec<f32>,
+    /// Each leaf's stretch of `order`.
+    ranges: Vec<std::ops::Range<usize>>,
+    /// Per leaf and projected dimension, the lowest and highest coordinate.
+    boxes: Vec<[f32; 2]>,
+}
+
+impl Leaves {
+    /// Splits `points` (of `p` coordinates each) at the median of their widest dimension until
+    /// every part has at most [`LEAF_SIZE`] examples.
+    fn new(points: &[f32], p: usize) -> Self {
+        let n = points.len() / p;
+        let coordinate = |example: usize, d: usize| points[example * p + d];
+        // Per dimension, the lowest and highest coordinate of `examples`, in one pass.
+        let box_of = |examples: &mut dyn Iterator<Item = &usize>| {
+            let mut bounds = vec![[f32::INFINITY, f32::NEG_INFINITY]; p];
+            for &e in examples {
+                for ([lo, hi], &x) in bounds.iter_mut().zip(&points[e * p..(e + 1) * p]) {
+                    *lo = lo.min(x);
+                    *hi = hi.max(x);
+                }
+            }
+            bounds
+        };
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut keys: Vec<u64> = Vec::with_capacity(n);
+        let mut ranges = Vec::new();
+        let mut pending = vec![0..n];
+        while let Some(range) = pending.pop() {
+            if range.len() <= LEAF_SIZE {
+                ranges.push(range);
+                continue;
+            }
+            let examples = &mut order[range.clone()];
+            let widest = box_of(&mut examples.iter().step_by(WIDTH_SAMPLE_STEP))
+                .iter()
+                .enumerate()
+                .max_by(|(_, [lo, hi]), (_, [lo2, hi2])| (hi - lo).total_cmp(&(hi2 - lo2)))
+                .expect("at least one dimension")
+                .0;
+            // Selection over plain integers, coordinate above example, is several times faster
+            // than over the coordinates themselves.
+            keys.clear();
+            keys.extend(examples.iter().map(|&e| {
+                let key = total_order_key(coordinate(e, widest)) as u32 ^ 0x8000_0000;
+                u64::from(key) << 32 | e as u64
+            }));
+            let middle = examples.len() / 2;
+            keys.select_nth_unstable(middle);
+            for (example, key) in examples.iter_mut().zip(&keys) {
+                *example = (key & u64::from(u32::MAX)) as usize;
+            }
+            pending.push(range.start + middle..range.end);
+            pending.push(range.start..range.start + middle);
+        }
+        let dimension_rows = (0..p)
+            .flat_map(|d| order.iter().map(move |&e| coordinate(e, d)))
+            .collect();
+        let boxes = ranges
+            .iter()
+            .flat_map(|range| box_of(&mut order[range.clone()].iter()))
+            .collect();
+        Self {
+            order,
+            dimension_rows,
+            ranges,
+            boxes,
+        }
+    }
+
+    /// Per leaf, the squared distance from `point` to its box, summed in dimension order as
+    /// distances are: each example's terms are at least the box's, and rounding keeps the
+    /// order, so no example in the leaf is nearer, bit for bit.
+    fn lower_bounds(&self, point: &[f32]) -> Vec<(f32, usize)> {
+        self.boxes
+            .chunks_exact(self.boxes.len() / self.ranges.len())
+            .enumerate()
+            .map(|(leaf, bounds)| {
+                let d2 = bounds.iter().zip(point).fold(0.0, |sum, (&[lo, hi], &q)| {
+                    let gap = if q < lo {
+                        lo - q
+                    } else if q > hi {
+                        q - hi
+                    } else {
+                        0.0
+                    };
+                    sum + gap * gap
+                });
+                (d2, leaf)
+            })
+            .collect()
+    }
+}
 
 impl Knn {
     pub fn new(set: ReferenceSet) -> Self {
@@ -46,54 +154,81 @@ impl Knn {
             })
             .collect();
         let p = set.projected_dims;
-        let dimension_rows = (0..p)
-            .flat_map(|d| set.points.chunks_exact(p).map(move |example| example[d]))
+        let leaves = Leaves::new(&set.points, p);
+        let read_dims: Vec<usize> = set
+            .projection
+            .chunks_exact(p)
+            .enumerate()
+            .filter(|(_, weights)| weights.iter().any(|&w| w != 0.0))
+            .map(|(d, _)| d)
             .collect();
+        let descriptors = Descriptors::read_by(|d| read_dims.binary_search(&d).is_ok());
         Self {
             set,
             label_weights,
-            dimension_rows,
+            leaves,
+            read_dims,
+            descriptors,
         }
+    }
+
+    /// The frame descriptors whose summary statistics [`Knn::project`] reads.
+    pub fn descriptors(&self) -> &Descriptors {
+        &self.descriptors
     }
 
     /// The `k` examples nearest to `point`, as squared distance and label, nearest first (equal
     /// distances in the set's order). Each example's terms are added in dimension order, as
     /// [`squared_distance`] adds them, so the distances are bit for bit the same.
     fn nearest(&self, point: &[f32], k: usize) -> Vec<(f32, u16)> {
-        let labels = &self.set.example_labels;
-        let n = labels.len();
-        // The best so far as (distance, index), sorted: examples come in index order, so one
-        // that ties with the farthest kept is later in the set and stays out.
+        let Leaves {
+            order,
+            dimension_rows,
+            ranges,
+            ..
+        } = &self.leaves;
+        let n = order.len();
+        // The best so far as (distance, set index), sorted.
         let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
-        let mut sums = [0.0f32; DISTANCE_BLOCK];
-        'blocks: for start in (0..n).step_by(DISTANCE_BLOCK) {
-            let block = start..(start + DISTANCE_BLOCK).min(n);
-            let sums = &mut sums[..block.len()];
+        let before = |a: &(f32, usize), b: &(f32, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        let mut leaves = self.leaves.lower_bounds(point);
+        leaves.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        let mut sums = [0.0f32; LEAF_SIZE];
+        'leaves: for (bound, leaf) in leaves {
+            // Leaves come nearest first: this one and all after it are out of reach.
+            if best.len() == k && bound > best[k - 1].0 {
+                break;
+            }
+            let range = ranges[leaf].clone();
+            let sums = &mut sums[..range.len()];
             sums.fill(0.0);
-            let rows = self.dimension_rows.chunks_exact(n).zip(point);
+            let rows = dimension_rows.chunks_exact(n).zip(point);
             for (d, (row, &q)) in rows.enumerate() {
-                for (sum, &x) in sums.iter_mut().zip(&row[block.clone()]) {
+                for (sum, &x) in sums.iter_mut().zip(&row[range.clone()]) {
                     *sum += (x - q) * (x - q);
                 }
-                // Sums only grow: once every partial sum of the block is beyond the farthest
+                // Sums only grow: once every partial sum of the leaf is beyond the farthest
                 // kept, no example in it can get in.
                 if d % PRUNE_EVERY_DIMS == PRUNE_EVERY_DIMS - 1
                     && best.len() == k
                     && sums.iter().all(|&sum| sum > best[k - 1].0)
                 {
-                    continue 'blocks;
+                    continue 'leaves;
                 }
             }
-            for (index, &d2) in block.zip(sums.iter()) {
-                if best.len() == k && !d2.total_cmp(&best[k - 1].0).is_lt() {
+            for (&index, &d2) in order[range].iter().zip(sums.iter()) {
+                let candidate = (d2, index);
+                if best.len() == k && before(&candidate, &best[k - 1]).is_ge() {
                     continue;
                 }
-                let at = best.partition_point(|b| b.0.total_cmp(&d2).is_le());
-                best.insert(at, (d2, index));
+                let at = best.partition_point(|b| before(b, &candidate).is_lt());
+                best.insert(at, candidate);
                 best.truncate(k);
             }
         }
-        best.into_iter().map(|(d2, i)| (d2, labels[i])).collect()
+        best.into_iter()
+            .map(|(d2, i)| (d2, self.set.example_labels[i]))
+            .collect()
     }
 
     pub fn label_name(&self, label: usize) -> &str {
@@ -101,11 +236,15 @@ impl Knn {
     }
 
     /// A summary vector in the set's projected space: standardised, clipped, projected.
+    /// Dimensions whose weights are all zero are skipped: `z` is always finite, so their terms
+    /// are ±0, and adding ±0 changes no sum that starts at +0. Their values do not matter. A
+    /// summary cut short (a damaged saved state) projects from the dimensions it has.
     pub fn project(&self, summary: &[f32]) -> Vec<f32> {
         let set = &self.set;
         let p = set.projected_dims;
         let mut point = vec![0.0; p];
-        for (d, &x) in summary.iter().enumerate() {
+        for &d in self.read_dims.iter().take_while(|&&d| d < summary.len()) {
+            let x = summary[d];
             let z = ((x - set.mean[d]) / set.scale[d]).clamp(-set.clip, set.clip);
             let z = if z.is_finite() { z } else { 0.0 };
             for (o, w) in point.iter_mut().zip(&set.projection[d * p..(d + 1) * p]) {
@@ -293,7 +432,7 @@ mod tests {
     fn the_nearest_are_the_plain_sums_smallest_bit_for_bit() {
         // More examples than one block, odd dimensions, awkward values, duplicated examples.
         let p = 7;
-        let n = 2 * DISTANCE_BLOCK + 13;
+        let n = 9 * LEAF_SIZE + 13;
         let mut state = 99u32;
         let mut next = || {
             state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
@@ -328,6 +467,53 @@ mod tests {
                     .collect();
                 assert_eq!(got, want, "k = {k}");
             }
+        }
+    }
+
+    #[test]
+    fn dimensions_without_weight_are_skipped_with_the_same_point_bit_for_bit() {
+        let mut set = toy_set(&[(0.0, 0.0, 0), (3.0, 3.0, 1)], 1, 0.5);
+        set.projection[2 * 2] = -0.5;
+        set.projection[7 * 2 + 1] = 0.25;
+        // A negative zero is no weight either.
+        set.projection[9 * 2] = -0.0;
+        let knn = Knn::new(set.clone());
+        assert_eq!(
+            knn.descriptors(),
+            &Descriptors::read_by(|d| [0, 1, 2, 7].contains(&d))
+        );
+        // Every dimension, as projecting did before skipping any.
+        let dense = |summary: &[f32]| -> Vec<u32> {
+            let mut point = [0.0f32; 2];
+            for (d, &x) in summary.iter().enumerate() {
+                let z = ((x - set.mean[d]) / set.scale[d]).clamp(-set.clip, set.clip);
+                let z = if z.is_finite() { z } else { 0.0 };
+                for (o, w) in point.iter_mut().zip(&set.projection[d * 2..d * 2 + 2]) {
+                    *o += z * w;
+                }
+            }
+            point.map(f32::to_bits).to_vec()
+        };
+        let awkward = [
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -0.0,
+            0.0,
+            1e30,
+            -2.5,
+        ];
+        for (i, &a) in awkward.iter().enumerate() {
+            let mut summary: Vec<f32> = (0..SUMMARY_DIMS)
+                .map(|d| awkward[(i + d) % awkward.len()])
+                .collect();
+            summary[0] = a;
+            let projected: Vec<u32> = knn
+                .project(&summary)
+                .into_iter()
+                .map(f32::to_bits)
+                .collect();
+            assert_eq!(projected, dense(&summary), "{a}");
         }
     }
 

@@ -74,8 +74,29 @@ pub fn summary_dimension_names() -> Vec<String> {
     names
 }
 
+/// Which frame descriptors a summary gives statistics for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Descriptors([bool; FRAME_DESCRIPTORS]);
+
+impl Descriptors {
+    pub const ALL: Self = Self([true; FRAME_DESCRIPTORS]);
+
+    /// The descriptors with at least one statistic among the summary dimensions `read` accepts.
+    pub fn read_by(read: impl Fn(usize) -> bool) -> Self {
+        Self(std::array::from_fn(|d| {
+            (0..STATISTICS.len()).any(|s| read(s * FRAME_DESCRIPTORS + d))
+        }))
+    }
+}
+
 /// The summary of `frames` (consecutive, in time order), or `None` when they are silence.
 pub fn summarize(frames: &[FrameSummary]) -> Option<Vec<f32>> {
+    summarize_descriptors(frames, &Descriptors::ALL)
+}
+
+/// As [`summarize`], with the statistics of the `wanted` descriptors only: the others are left
+/// at 0. For a reader that gives the rest no weight (see [`crate::knn::Knn::descriptors`]).
+pub fn summarize_descriptors(frames: &[FrameSummary], wanted: &Descriptors) -> Option<Vec<f32>> {
     let loudest = frames
         .iter()
         .map(|f| f.rms_dbfs)
@@ -125,10 +146,11 @@ pub fn summarize(frames: &[FrameSummary]) -> Option<Vec<f32>> {
     // Statistic-major: every descriptor's mean, then every spread, and so on.
     let mut summary = vec![0.0; SUMMARY_DIMS];
     let mut column = Vec::with_capacity(descriptors.len());
-    for d in 0..FRAME_DESCRIPTORS {
+    let mut keys = Vec::with_capacity(descriptors.len());
+    for d in (0..FRAME_DESCRIPTORS).filter(|&d| wanted.0[d]) {
         column.clear();
         column.extend(descriptors.iter().map(|row| row[d]));
-        for (s, value) in statistics(&mut column).into_iter().enumerate() {
+        for (s, value) in statistics(&column, &mut keys).into_iter().enumerate() {
             summary[s * FRAME_DESCRIPTORS + d] = value;
         }
     }
@@ -224,28 +246,44 @@ fn power_mean_db(mel_db: &[f32; MEL_BANDS]) -> f32 {
     strongest + 10.0 * (relative / MEL_BANDS as f32).log10()
 }
 
-/// The [`STATISTICS`] of a column of at least one value, in order. Reorders the column.
-fn statistics(column: &mut [f32]) -> [f32; STATISTICS.len()] {
+/// The [`STATISTICS`] of a column of at least one value, in order. `keys` is scratch space.
+fn statistics(column: &[f32], keys: &mut Vec<i32>) -> [f32; STATISTICS.len()] {
     let n = column.len() as f32;
     let mean = column.iter().sum::<f32>() / n;
     let std = (column.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n).sqrt();
-    let [p10, p90] = percentiles(column, [0.1, 0.9]);
+    keys.clear();
+    keys.extend(column.iter().map(|&x| total_order_key(x)));
+    let [p10, p90] = percentiles(keys, [0.1, 0.9]);
     [mean, std, p10, p90]
 }
 
-/// Nearest-rank percentiles, in increasing order of `fractions`: selection finds the values a
-/// full sort would put at those ranks. The higher rank is selected first; the lower one then
-/// lies among the values selection left below it, a shorter search. Reorders `values`.
-fn percentiles(values: &mut [f32], fractions: [f32; 2]) -> [f32; 2] {
-    let rank = |fraction: f32| ((values.len() - 1) as f32 * fraction).round() as usize;
+/// `x` as an integer that orders as [`f32::total_cmp`] orders floats: selection compares
+/// plain integers several times faster.
+pub(crate) fn total_order_key(x: f32) -> i32 {
+    let bits = x.to_bits() as i32;
+    // Negative floats order backwards: flip all but the sign bit.
+    bits ^ (((bits >> 31) as u32) >> 1) as i32
+}
+
+/// The float whose [`total_order_key`] is `key` (the flip is its own inverse).
+fn from_total_order_key(key: i32) -> f32 {
+    f32::from_bits((key ^ (((key >> 31) as u32) >> 1) as i32) as u32)
+}
+
+/// Nearest-rank percentiles, in increasing order of `fractions`, of the floats whose
+/// [`total_order_key`]s are `keys`: selection finds the values a full sort would put at those
+/// ranks. The higher rank is selected first; the lower one then lies among the values selection
+/// left below it, a shorter search. Reorders `keys`.
+fn percentiles(keys: &mut [i32], fractions: [f32; 2]) -> [f32; 2] {
+    let rank = |fraction: f32| ((keys.len() - 1) as f32 * fraction).round() as usize;
     let (low, high) = (rank(fractions[0]), rank(fractions[1]));
-    let (below, &mut high_value, _) = values.select_nth_unstable_by(high, f32::total_cmp);
-    let low_value = if low < high {
-        *below.select_nth_unstable_by(low, f32::total_cmp).1
+    let (below, &mut high_key, _) = keys.select_nth_unstable(high);
+    let low_key = if low < high {
+        *below.select_nth_unstable(low).1
     } else {
-        high_value
+        high_key
     };
-    [low_value, high_value]
+    [low_key, high_key].map(from_total_order_key)
 }
 
 /// Attack time, decay slope, onset rate, crest and active fraction of the window.
@@ -321,11 +359,10 @@ mod tests {
             let column: Vec<f32> = (0..len)
                 .map(|i| {
                     state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    // Repeated values and signed zeros too.
-                    if i % 7 == 0 {
-                        -0.0
-                    } else {
-                        (state >> 20) as f32 / 64.0 - 32.0
+                    // Repeated values, both zeros, infinities and NaNs too.
+                    match i % 7 {
+                        0 => [-0.0, 0.0, f32::INFINITY, -f32::NAN, f32::NEG_INFINITY][i % 5],
+                        _ => (state >> 20) as f32 / 64.0 - 32.0,
                     }
                 })
                 .collect();
@@ -333,7 +370,8 @@ mod tests {
             sorted.sort_unstable_by(f32::total_cmp);
             let at = |fraction: f32| sorted[((len - 1) as f32 * fraction).round() as usize];
             for fractions in [[0.0, 1.0], [0.1, 0.9], [0.5, 0.5], [0.9, 0.9], [0.0, 0.1]] {
-                let got = percentiles(&mut column.clone(), fractions);
+                let mut keys: Vec<i32> = column.iter().map(|&x| total_order_key(x)).collect();
+                let got = percentiles(&mut keys, fractions);
                 assert_eq!(
                     got.map(f32::to_bits),
                     fractions.map(|f| at(f).to_bits()),
@@ -341,6 +379,25 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn unwanted_descriptors_are_left_at_zero_and_the_rest_unchanged() {
+        let tone: Vec<f32> = (0..20_000).map(|i| (i as f32 * 0.05).sin()).collect();
+        let frames = analyze(&tone, 44_100.0);
+        let full = summarize(&frames).expect("a tone");
+        // Reading one statistic of a descriptor is enough to want all of its statistics.
+        let wanted = Descriptors::read_by(|dim| dim < FRAME_DESCRIPTORS && dim % 2 == 0);
+        let partial = summarize_descriptors(&frames, &wanted).expect("a tone");
+        for (dim, (f, p)) in full.iter().zip(&partial).enumerate() {
+            let d = dim % FRAME_DESCRIPTORS;
+            if dim >= STATISTICS.len() * FRAME_DESCRIPTORS || wanted.0[d] {
+                assert_eq!(f.to_bits(), p.to_bits(), "dimension {dim}");
+            } else {
+                assert_eq!(*p, 0.0, "dimension {dim}");
+            }
+        }
+        assert!((0..FRAME_DESCRIPTORS).all(|d| wanted.0[d] == (d % 2 == 0)));
     }
 
     #[test]

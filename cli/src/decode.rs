@@ -61,6 +61,17 @@ impl DecodedAudio {
         }
     }
 
+    /// The audio with its channels mixed into one by [`DecodedAudio::to_mono`].
+    fn into_mono(self) -> Self {
+        match self.channels.len() {
+            0 | 1 => self,
+            _ => Self {
+                channels: vec![self.to_mono()],
+                sample_rate: self.sample_rate,
+            },
+        }
+    }
+
     /// Length in seconds (0 if the sample rate is 0).
     pub fn duration_seconds(&self) -> f64 {
         if self.sample_rate == 0 {
@@ -145,7 +156,13 @@ impl std::error::Error for DecodeError {
 /// Decodes a whole audio file. See the module documentation for the formats read and the
 /// handling of damaged files.
 pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
-    decode_file_limited(path, None)
+    decode(path, None, Channels::Planar)
+}
+
+/// Like [`decode_file`], with the channels mixed into one: the samples
+/// [`DecodedAudio::to_mono`] would give. Plain WAV files are mixed as they are read.
+pub fn decode_file_mono(path: &Path) -> Result<DecodedAudio, DecodeError> {
+    decode(path, None, Channels::Mono)
 }
 
 /// Like [`decode_file`], but stops after `max_seconds` of audio (if given), which bounds the
@@ -153,6 +170,23 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, DecodeError> {
 pub fn decode_file_limited(
     path: &Path,
     max_seconds: Option<f64>,
+) -> Result<DecodedAudio, DecodeError> {
+    decode(path, max_seconds, Channels::Planar)
+}
+
+/// The channels a decode delivers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Channels {
+    /// Every channel of the file.
+    Planar,
+    /// One channel, their mean.
+    Mono,
+}
+
+fn decode(
+    path: &Path,
+    max_seconds: Option<f64>,
+    channels: Channels,
 ) -> Result<DecodedAudio, DecodeError> {
     let open_err = |source| DecodeError::Open {
         path: path.to_path_buf(),
@@ -176,7 +210,7 @@ pub fn decode_file_limited(
     // packet-by-packet path takes twice as long. Anything else, and any read failure here,
     // takes the general path below, which also reports the errors.
     if let Some(layout) = PlainWav::parse(head, meta.len())
-        && let Ok(audio) = layout.read(&mut file, max_seconds)
+        && let Ok(audio) = layout.read(&mut file, max_seconds, channels)
         && audio.frames() > 0
     {
         return Ok(audio);
@@ -198,7 +232,7 @@ pub fn decode_file_limited(
     let first = guarded(path, || {
         decode_source(Box::new(file), &hint, path, max_seconds)
     });
-    match first {
+    let audio = match first {
         // Some WAV files wrap an Ogg Vorbis stream, which the WAV reader rejects: decode the
         // `data` chunk as Ogg instead.
         Err(DecodeError::Unsupported { .. } | DecodeError::Corrupt { .. }) if is_riff_wave => {
@@ -219,6 +253,10 @@ pub fn decode_file_limited(
             }
         }
         other => other,
+    };
+    match channels {
+        Channels::Planar => audio,
+        Channels::Mono => audio.map(DecodedAudio::into_mono),
     }
 }
 
@@ -573,7 +611,12 @@ impl PlainWav {
     }
 
     /// Reads the samples (at most `max_seconds` of them) from `file`.
-    fn read(&self, file: &mut File, max_seconds: Option<f64>) -> io::Result<DecodedAudio> {
+    fn read(
+        &self,
+        file: &mut File,
+        max_seconds: Option<f64>,
+        channels: Channels,
+    ) -> io::Result<DecodedAudio> {
         let frames = self.frames.min(frame_limit(max_seconds, self.sample_rate));
         let len = frames * self.channels * self.samples.bytes();
         file.seek(SeekFrom::Start(self.data_start))?;
@@ -585,24 +628,21 @@ impl PlainWav {
         }
         // The same conversions symphonia's PCM decoder and `copy_to_vecs_planar` apply, so both
         // paths give identical samples.
+        let split = Split {
+            data: &data,
+            channels: self.channels,
+            mono: channels == Channels::Mono,
+        };
         let channels = match self.samples {
-            WavSamples::U8 => {
-                deinterleave(&data, self.channels, |[b]: [u8; 1]| f32::from_sample(b))
-            }
-            WavSamples::S16 => deinterleave(&data, self.channels, |b| {
-                f32::from_sample(i16::from_le_bytes(b))
-            }),
-            WavSamples::S24 => deinterleave(&data, self.channels, |[b0, b1, b2]: [u8; 3]| {
+            WavSamples::U8 => split.convert(|[b]: [u8; 1]| f32::from_sample(b)),
+            WavSamples::S16 => split.convert(|b| f32::from_sample(i16::from_le_bytes(b))),
+            WavSamples::S24 => split.convert(|[b0, b1, b2]: [u8; 3]| {
                 // Sign-extend the 24-bit value.
                 f32::from_sample(i24::from(i32::from_le_bytes([0, b0, b1, b2]) >> 8))
             }),
-            WavSamples::S32 => deinterleave(&data, self.channels, |b| {
-                f32::from_sample(i32::from_le_bytes(b))
-            }),
-            WavSamples::F32 => deinterleave(&data, self.channels, f32::from_le_bytes),
-            WavSamples::F64 => deinterleave(&data, self.channels, |b| {
-                f32::from_sample(f64::from_le_bytes(b))
-            }),
+            WavSamples::S32 => split.convert(|b| f32::from_sample(i32::from_le_bytes(b))),
+            WavSamples::F32 => split.convert(f32::from_le_bytes),
+            WavSamples::F64 => split.convert(|b| f32::from_sample(f64::from_le_bytes(b))),
         };
         Ok(DecodedAudio {
             channels,
@@ -611,27 +651,45 @@ impl PlainWav {
     }
 }
 
-/// Splits interleaved frames of `channels` samples of `W` bytes into one `Vec` per channel,
-/// converting each sample with `convert` and replacing non-finite values by `0.0`.
-fn deinterleave<const W: usize>(
-    data: &[u8],
+/// Interleaved frames of `channels` samples to split into one `Vec` per channel, or to mix into
+/// one (`mono`).
+struct Split<'a> {
+    data: &'a [u8],
     channels: usize,
-    convert: impl Fn([u8; W]) -> f32,
-) -> Vec<Vec<f32>> {
-    let (samples, _) = data.as_chunks::<W>();
-    (0..channels)
-        .map(|channel| {
-            samples
-                .iter()
-                .skip(channel)
-                .step_by(channels)
-                .map(|&bytes| {
-                    let sample = convert(bytes);
-                    if sample.is_finite() { sample } else { 0.0 }
-                })
-                .collect()
-        })
-        .collect()
+    mono: bool,
+}
+
+impl Split<'_> {
+    /// The channels, each sample of `W` bytes converted with `convert` and non-finite values
+    /// replaced by `0.0`.
+    fn convert<const W: usize>(&self, convert: impl Fn([u8; W]) -> f32) -> Vec<Vec<f32>> {
+        let (samples, _) = self.data.as_chunks::<W>();
+        let sample = |&bytes: &[u8; W]| {
+            let sample = convert(bytes);
+            if sample.is_finite() { sample } else { 0.0 }
+        };
+        if self.mono && self.channels > 1 {
+            // Summed from zero in channel order and then scaled, as `to_mono` does: the same
+            // bits, without the planar copies.
+            let scale = 1.0 / self.channels as f32;
+            let frames = samples.chunks_exact(self.channels);
+            return vec![
+                frames
+                    .map(|frame| frame.iter().map(sample).fold(0.0, |sum, s| sum + s) * scale)
+                    .collect(),
+            ];
+        }
+        (0..self.channels)
+            .map(|channel| {
+                samples
+                    .iter()
+                    .skip(channel)
+                    .step_by(self.channels)
+                    .map(sample)
+                    .collect()
+            })
+            .collect()
+    }
 }
 
 /// Largest RIFF file read into memory to look for an embedded Ogg stream.
@@ -852,6 +910,37 @@ mod tests {
             assert_eq!(mono.len(), 1000);
             let expect = (0..n).map(|c| d.channels[c][10]).sum::<f32>() / n as f32;
             assert!((mono[10] - expect).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn mono_decoding_gives_the_bits_of_to_mono() {
+        let dir = TempDir::new("mono");
+        let x = planar(6, 1000, 44_100);
+        // Signed zeros, and in float files values that are not finite, which become zeros.
+        let mut special = x.clone();
+        special[0][..4].copy_from_slice(&[-0.0, f32::NAN, f32::INFINITY, -0.0]);
+        special[1][..4].copy_from_slice(&[-0.0, 0.5, -0.0, -0.0]);
+        let mut files = Vec::new();
+        for n in [1, 2, 3, 6] {
+            let path = dir.file(&format!("i{n}.wav"));
+            write_wav_int(&path, 16, 44_100, &x[..n]);
+            files.push(path);
+            let path = dir.file(&format!("f{n}.wav"));
+            write_wav_f32(&path, 44_100, &special[..n]);
+            files.push(path);
+        }
+        // Not plain WAV: mixed after decoding.
+        let path = dir.file("s.aiff");
+        write_aiff16(&path, 44_100, &x[..2]);
+        files.push(path);
+        let bits = |samples: &[f32]| samples.iter().map(|s| s.to_bits()).collect::<Vec<_>>();
+        for path in &files {
+            let planar = decode_file(path).unwrap();
+            let mono = decode_file_mono(path).unwrap();
+            assert_eq!(mono.sample_rate, planar.sample_rate);
+            assert_eq!(mono.channels.len(), 1, "{}", path.display());
+            assert_eq!(bits(&mono.channels[0]), bits(&planar.to_mono()));
         }
     }
 

@@ -7,9 +7,9 @@ use anyhow::Context;
 use track_labeler::analysis::{FrameSummary, HOP_SECONDS, analyze};
 use track_labeler::knn::Knn;
 use track_labeler::reference::ReferenceSet;
-use track_labeler::summary::{LABEL_WINDOW_SECONDS, summarize};
+use track_labeler::summary::{LABEL_WINDOW_SECONDS, summarize_descriptors};
 
-use crate::decode::{DecodeError, DecodedAudio, decode_file};
+use crate::decode::{DecodeError, DecodedAudio, decode_file_mono};
 
 /// The label of a file or window with no sound in it.
 pub const SILENCE: &str = "silence";
@@ -89,7 +89,8 @@ impl Labeler {
 
     /// The decision for one run of frames summarised as a whole.
     pub fn classify_frames(&self, frames: &[FrameSummary]) -> Scores {
-        match summarize(frames) {
+        // Only what the set reads: its projection leaves some dimensions out.
+        match summarize_descriptors(frames, self.knn.descriptors()) {
             Some(summary) => self.classify_summary(&summary),
             None => Scores::silence(),
         }
@@ -148,7 +149,7 @@ impl Labeler {
     }
 
     pub fn label_file(&self, path: &Path) -> Result<FileLabel, DecodeError> {
-        decode_file(path).map(|audio| self.label_audio(&audio))
+        decode_file_mono(path).map(|audio| self.label_audio(&audio))
     }
 }
 
