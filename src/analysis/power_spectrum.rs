@@ -28,7 +28,7 @@ impl PowerSpectrum {
     /// A transform of frames of `len` samples, a multiple of 4.
     pub fn new(len: usize) -> Self {
         assert!(
-            len >= 4 && len % 4 == 0,
+            len >= 4 && len.is_multiple_of(4),
             "frame length {len} is not a multiple of 4"
         );
         let fft = FftPlanner::<f32>::new().plan_fft_forward(len / 2);
