@@ -627,7 +627,8 @@ impl PlainWav {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         // The same conversions symphonia's PCM decoder and `copy_to_vecs_planar` apply, so both
-        // paths give identical samples.
+        // paths give identical samples. Integers always convert to finite values: only floats
+        // need the check.
         let split = Split {
             data: &data,
             channels: self.channels,
@@ -641,8 +642,10 @@ impl PlainWav {
                 f32::from_sample(i24::from(i32::from_le_bytes([0, b0, b1, b2]) >> 8))
             }),
             WavSamples::S32 => split.convert(|b| f32::from_sample(i32::from_le_bytes(b))),
-            WavSamples::F32 => split.convert(f32::from_le_bytes),
-            WavSamples::F64 => split.convert(|b| f32::from_sample(f64::from_le_bytes(b))),
+            WavSamples::F32 => split.convert(|b| finite_or_zero(f32::from_le_bytes(b))),
+            WavSamples::F64 => {
+                split.convert(|b| finite_or_zero(f32::from_sample(f64::from_le_bytes(b))))
+            }
         };
         Ok(DecodedAudio {
             channels,
@@ -660,24 +663,23 @@ struct Split<'a> {
 }
 
 impl Split<'_> {
-    /// The channels, each sample of `W` bytes converted with `convert` and non-finite values
-    /// replaced by `0.0`.
+    /// The channels, each sample of `W` bytes converted with `convert`.
     fn convert<const W: usize>(&self, convert: impl Fn([u8; W]) -> f32) -> Vec<Vec<f32>> {
         let (samples, _) = self.data.as_chunks::<W>();
-        let sample = |&bytes: &[u8; W]| {
-            let sample = convert(bytes);
-            if sample.is_finite() { sample } else { 0.0 }
-        };
-        if self.mono && self.channels > 1 {
-            // Summed from zero in channel order and then scaled, as `to_mono` does: the same
-            // bits, without the planar copies.
-            let scale = 1.0 / self.channels as f32;
-            let frames = samples.chunks_exact(self.channels);
-            return vec![
-                frames
-                    .map(|frame| frame.iter().map(sample).fold(0.0, |sum, s| sum + s) * scale)
-                    .collect(),
-            ];
+        if self.mono {
+            // A fixed channel count lets each frame's sum unroll and the loop vectorise.
+            let mixed = match self.channels {
+                1 => samples.iter().map(|&b| convert(b)).collect(),
+                2 => mix::<W, 2>(samples, convert),
+                3 => mix::<W, 3>(samples, convert),
+                4 => mix::<W, 4>(samples, convert),
+                5 => mix::<W, 5>(samples, convert),
+                6 => mix::<W, 6>(samples, convert),
+                7 => mix::<W, 7>(samples, convert),
+                8 => mix::<W, 8>(samples, convert),
+                n => unreachable!("a plain WAV file has 1 to 8 channels, not {n}"),
+            };
+            return vec![mixed];
         }
         (0..self.channels)
             .map(|channel| {
@@ -685,11 +687,30 @@ impl Split<'_> {
                     .iter()
                     .skip(channel)
                     .step_by(self.channels)
-                    .map(sample)
+                    .map(|&b| convert(b))
                     .collect()
             })
             .collect()
     }
+}
+
+/// Interleaved frames of `C` samples mixed into one: summed from zero in channel order and then
+/// scaled, as `to_mono` does, so the same bits without the planar copies.
+fn mix<const W: usize, const C: usize>(
+    samples: &[[u8; W]],
+    convert: impl Fn([u8; W]) -> f32,
+) -> Vec<f32> {
+    let scale = 1.0 / C as f32;
+    let (frames, _) = samples.as_chunks::<C>();
+    frames
+        .iter()
+        .map(|frame| frame.iter().fold(0.0, |sum, &b| sum + convert(b)) * scale)
+        .collect()
+}
+
+/// Non-finite float samples are read as silence.
+fn finite_or_zero(sample: f32) -> f32 {
+    if sample.is_finite() { sample } else { 0.0 }
 }
 
 /// Largest RIFF file read into memory to look for an embedded Ogg stream.
@@ -916,13 +937,13 @@ mod tests {
     #[test]
     fn mono_decoding_gives_the_bits_of_to_mono() {
         let dir = TempDir::new("mono");
-        let x = planar(6, 1000, 44_100);
+        let x = planar(8, 1000, 44_100);
         // Signed zeros, and in float files values that are not finite, which become zeros.
         let mut special = x.clone();
         special[0][..4].copy_from_slice(&[-0.0, f32::NAN, f32::INFINITY, -0.0]);
         special[1][..4].copy_from_slice(&[-0.0, 0.5, -0.0, -0.0]);
         let mut files = Vec::new();
-        for n in [1, 2, 3, 6] {
+        for n in [1, 2, 3, 6, 8] {
             let path = dir.file(&format!("i{n}.wav"));
             write_wav_int(&path, 16, 44_100, &x[..n]);
             files.push(path);

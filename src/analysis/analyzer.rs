@@ -1,13 +1,9 @@
 //! The streaming STFT analyzer: everything is sized in [`Analyzer::new`], so feeding samples
 //! afterwards never allocates, and blocks of any size give the same frames.
 
-use std::sync::Arc;
-
-use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
-
 use super::FrameConfig;
 use super::mel::{MEL_BANDS, MEL_MAX_HZ, MelFilterbank};
+use super::power_spectrum::PowerSpectrum;
 use super::spectral::{self, HARMONIC_RATIOS, LowPeak, SpectralShape};
 
 /// +120 dBFS. Louder finite samples (a blown-up filter upstream) are clipped to it so that frame
@@ -58,19 +54,17 @@ impl Default for FrameSummary {
 pub struct Analyzer {
     sample_rate: f32,
     config: FrameConfig,
-    fft: Arc<dyn RealToComplex<f32>>,
+    power_spectrum: PowerSpectrum,
     window: Vec<f32>,
     /// The last `frame_len` samples; the oldest one sits at `ring_pos`.
     ring: Vec<f32>,
     ring_pos: usize,
     fft_input: Vec<f32>,
-    spectrum: Vec<Complex<f32>>,
     power: Vec<f32>,
     magnitude: Vec<f32>,
     /// Bins at or below [`MEL_MAX_HZ`].
     capped_bins: usize,
     mel: MelFilterbank,
-    fft_scratch: Vec<Complex<f32>>,
     /// Samples still missing before the next frame is complete.
     until_next_frame: usize,
     frames_emitted: u64,
@@ -85,25 +79,21 @@ impl Analyzer {
 
     pub fn with_config(sample_rate: f32, config: FrameConfig) -> Self {
         let n = config.frame_len;
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
-        let fft_scratch = fft.make_scratch_vec();
-        let spectrum = fft.make_output_vec();
+        let bins = n / 2 + 1;
         let bin_hz = f64::from(sample_rate) / n as f64;
-        let capped_bins = ((MEL_MAX_HZ / bin_hz) as usize + 1).min(spectrum.len());
+        let capped_bins = ((MEL_MAX_HZ / bin_hz) as usize + 1).min(bins);
         Self {
             sample_rate,
             config,
+            power_spectrum: PowerSpectrum::new(n),
             window: periodic_hann(n),
             ring: vec![0.0; n],
             ring_pos: 0,
             fft_input: vec![0.0; n],
-            power: vec![0.0; spectrum.len()],
-            magnitude: vec![0.0; spectrum.len()],
+            power: vec![0.0; bins],
+            magnitude: vec![0.0; bins],
             capped_bins,
             mel: MelFilterbank::new(sample_rate, n),
-            spectrum,
-            fft_scratch,
-            fft,
             until_next_frame: n,
             frames_emitted: 0,
         }
@@ -169,21 +159,10 @@ impl Analyzer {
                 *i = x * w;
             }
         }
-        self.fft
-            .process_with_scratch(
-                &mut self.fft_input,
-                &mut self.spectrum,
-                &mut self.fft_scratch,
-            )
-            .expect("buffers are sized for this FFT in new()");
-        for ((p, m), c) in self
-            .power
-            .iter_mut()
-            .zip(&mut self.magnitude)
-            .zip(&self.spectrum)
-        {
-            *p = c.norm_sqr();
-            *m = p.sqrt(); // not c.norm(): libm's hypot is ten times slower
+        self.power_spectrum
+            .process(&self.fft_input, &mut self.power);
+        for (m, p) in self.magnitude.iter_mut().zip(&self.power) {
+            *m = p.sqrt(); // not the complex norm: libm's hypot is ten times slower
         }
         let mut mel_db = [0.0; MEL_BANDS];
         self.mel.mel_db(&self.power, &mut mel_db);

@@ -5,6 +5,7 @@ mod analyzer;
 mod frame_config;
 mod mel;
 mod offline;
+mod power_spectrum;
 mod spectral;
 
 pub use analyzer::{Analyzer, FrameSummary};

@@ -25,25 +25,33 @@ pub fn zero_crossings(parts: [&[f32]; 2]) -> usize {
 
 /// Sums of `f(i, x)` over a slice, `K` of them at once, each in eight independent lanes: a
 /// single float accumulator cannot be reordered, eight let the compiler vectorise, and they
-/// also keep the rounding error of long sums small.
-fn lane_sums<const K: usize>(values: &[f32], f: impl Fn(usize, f32) -> [f32; K]) -> [f32; K] {
+/// also keep the rounding error of long sums small. The index `i` is given as a float.
+fn lane_sums<const K: usize>(values: &[f32], f: impl Fn(f32, f32) -> [f32; K]) -> [f32; K] {
     const LANES: usize = 8;
+    // Indices are counted in `i32` lanes: converting those to floats vectorises, and gives the
+    // same values as `usize as f32`, where x86-64 converts one element at a time.
+    assert!(
+        i32::try_from(values.len()).is_ok(),
+        "a spectrum has fewer than 2^31 bins"
+    );
     let mut acc = [[0.0f32; LANES]; K];
     let chunks = values.chunks_exact(LANES);
     let tail = chunks.remainder();
-    for (c, chunk) in chunks.enumerate() {
-        for (lane, &x) in chunk.iter().enumerate() {
-            for (sum, term) in acc.iter_mut().zip(f(c * LANES + lane, x)) {
+    let mut index: [i32; LANES] = std::array::from_fn(|lane| lane as i32);
+    for chunk in chunks {
+        for ((lane, &x), &i) in chunk.iter().enumerate().zip(&index) {
+            for (sum, term) in acc.iter_mut().zip(f(i as f32, x)) {
                 sum[lane] += term;
             }
         }
+        index = index.map(|i| i + LANES as i32);
     }
     let head = values.len() - tail.len();
     std::array::from_fn(|k| {
         let tail_sum: f32 = tail
             .iter()
             .enumerate()
-            .map(|(i, &x)| f(head + i, x)[k])
+            .map(|(i, &x)| f((head + i) as f32, x)[k])
             .sum();
         acc[k].iter().sum::<f32>() + tail_sum
     })
@@ -65,7 +73,7 @@ pub fn rms(parts: [&[f32]; 2]) -> f32 {
 /// Magnitude-weighted mean frequency of a one-sided spectrum whose bin `k` sits at
 /// `k * bin_hz`; 0 for a silent frame.
 pub fn centroid(magnitude: &[f32], bin_hz: f32) -> f32 {
-    let [total, weighted] = lane_sums(magnitude, |bin, m| [m, bin as f32 * m]);
+    let [total, weighted] = lane_sums(magnitude, |bin, m| [m, bin * m]);
     if total > f32::MIN_POSITIVE {
         weighted / total * bin_hz
     } else {
@@ -89,13 +97,13 @@ const ROLLOFF_FRACTION: f32 = 0.85;
 
 /// The shape of a magnitude spectrum whose bin `k` sits at `k * bin_hz`.
 pub fn spectral_shape(magnitude: &[f32], bin_hz: f32) -> SpectralShape {
-    let [total, weighted] = lane_sums(magnitude, |bin, m| [m, bin as f32 * m]);
+    let [total, weighted] = lane_sums(magnitude, |bin, m| [m, bin * m]);
     if total <= f32::MIN_POSITIVE {
         return SpectralShape::default();
     }
     let centroid_bin = weighted / total;
     let [spread] = lane_sums(magnitude, |bin, m| {
-        let d = bin as f32 - centroid_bin;
+        let d = bin - centroid_bin;
         [m * d * d]
     });
     let threshold = ROLLOFF_FRACTION * total;
@@ -262,6 +270,23 @@ mod tests {
             let (a, b) = frame.split_at(split);
             assert_eq!(zero_crossings([a, b]), 4, "split at {split}");
             assert_eq!(rms([a, b]), rms([&frame, &[]]), "split at {split}");
+        }
+    }
+
+    #[test]
+    fn lane_sums_give_every_value_its_index() {
+        // A single non-zero value at `k` makes the index sum exactly `k as f32`, in the lanes
+        // and in the tail alike.
+        for len in [1, 7, 8, 9, 513, 561] {
+            for k in 0..len {
+                let mut one_hot = vec![0.0; len];
+                one_hot[k] = 1.0;
+                assert_eq!(
+                    lane_sums(&one_hot, |i, x| [i * x]),
+                    [k as f32],
+                    "{k} of {len}"
+                );
+            }
         }
     }
 
