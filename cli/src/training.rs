@@ -17,11 +17,6 @@ pub const AUGMENTED_VARIANTS: u8 = 4;
 /// Long recordings give at most this many windows, evenly spread, so they do not swamp one-shots.
 pub const MAX_WINDOWS_PER_CLIP: usize = 4;
 
-/// The window number of a long recording's opening half window (its first 1.5 s): a short file
-/// cut from it (a one-shot, a note from a sample library) is heard so. It trains; evaluations
-/// test the whole windows only.
-pub const OPENING_EXCERPT: u8 = u8::MAX;
-
 /// One summary of a recording: which window, which variation (0 = as recorded), and the
 /// summary itself. Silent windows give none.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,14 +81,6 @@ pub fn for_each_training_window(
             let range = range.start.min(frames.len())..range.end.min(frames.len());
             each(window as u8, variant, &frames[range]);
         }
-        if windows.len() > 1 {
-            let end = (windows[0].start + windows[0].len() / 2).min(frames.len());
-            each(
-                OPENING_EXCERPT,
-                variant,
-                &frames[windows[0].start.min(end)..end],
-            );
-        }
     }
 }
 
@@ -144,10 +131,8 @@ mod tests {
             sample_rate: rate as u32,
         };
         let summaries = training_summaries(&audio, 1);
-        // 7 s: three windows and the opening excerpt, each as recorded and in four variations.
-        assert_eq!(summaries.len(), 4 * (1 + usize::from(AUGMENTED_VARIANTS)));
-        let excerpts = summaries.iter().filter(|s| s.window == OPENING_EXCERPT);
-        assert_eq!(excerpts.count(), 1 + usize::from(AUGMENTED_VARIANTS));
+        // 7 s: three windows, each as recorded and in four variations.
+        assert_eq!(summaries.len(), 3 * (1 + usize::from(AUGMENTED_VARIANTS)));
         assert_eq!(summaries, training_summaries(&audio, 1));
         assert_ne!(summaries, training_summaries(&audio, 2));
     }

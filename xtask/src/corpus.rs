@@ -65,13 +65,6 @@ const DEBIAN_SOURCES: &[DebianSource] = &[
         data_dir: "usr/share/sounds/sf2",
         archive_ext: None,
     },
-    // Only the presets that are not FluidR3's samples are rendered (`render::MUSESCORE`).
-    DebianSource {
-        package: "musescore-general-soundfont-lossless",
-        members: &["./usr/share/sounds/sf2"],
-        data_dir: "usr/share/sounds/sf2",
-        archive_ext: None,
-    },
     // Every kit but "The Black Pearl", which the RESERVED excludes keep out.
     DebianSource {
         package: "hydrogen-drumkits",

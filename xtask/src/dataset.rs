@@ -27,7 +27,7 @@ pub struct ClipRef {
     /// the folder `corpus` is relative to (the workspace root).
     pub path: PathBuf,
     pub class: Class,
-    /// The independent origin, the leave-one-source-out unit: `fluidr3`, `musescore`, `tonejs`, `salamander`,
+    /// The independent origin, the leave-one-source-out unit: `fluidr3`, `tonejs`, `salamander`,
     /// `hydrogen`, `hydrogen-strums`, `grandorgue`, `sonic-pi`, `lmms`, `fillets-cs`, `fillets-nl`,
     /// `fretsonfire-muldjord`, `fretsonfire-sectoid`; `generated-*` train only.
     pub source: String,
@@ -58,10 +58,7 @@ const FILLETS: [(&str, &str); 2] = [
     ),
 ];
 const NPM_DIR: &str = "npm";
-pub const FLUIDR3_DIR: &str = "rendered/fluidr3";
-pub const MUSESCORE_DIR: &str = "rendered/musescore";
-pub const MUSESCORE_SF2: &str =
-    "debian/musescore-general-soundfont-lossless/usr/share/sounds/sf2/MuseScore_General_Full.sf2";
+const FLUIDR3_DIR: &str = "rendered/fluidr3";
 const BEATS_DIR: &str = "rendered/hydrogen-beats";
 const INDEX: &str = "index.json";
 
@@ -81,7 +78,7 @@ pub fn labelled_clips(corpus: &Path) -> Result<Vec<ClipRef>> {
         );
     }
     let mut clips = Vec::new();
-    soundfont_clips(corpus, &mut clips)?;
+    fluidr3_clips(corpus, &mut clips)?;
     tonejs_clips(corpus, &mut clips)?;
     salamander_clips(corpus, &mut clips)?;
     hydrogen_clips(corpus, &mut clips)?;
@@ -207,9 +204,8 @@ fn read_index(dir: &Path, source: &str, out: &mut Vec<ClipRef>) -> Result<()> {
     Ok(())
 }
 
-fn soundfont_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
-    read_index(&corpus.join(FLUIDR3_DIR), "fluidr3", out)?;
-    read_index(&corpus.join(MUSESCORE_DIR), "musescore", out)
+fn fluidr3_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
+    read_index(&corpus.join(FLUIDR3_DIR), "fluidr3", out)
 }
 
 fn beat_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {

@@ -17,7 +17,7 @@ use track_labeler_cli::training::file_training_summaries;
 use crate::dataset::ClipRef;
 
 /// Bump when windowing or augmentation changes, so stale caches are rebuilt.
-const CACHE_VERSION: u32 = 7;
+const CACHE_VERSION: u32 = 4;
 
 /// One summary: a window of a clip, as recorded (variant 0) or augmented.
 #[derive(Debug, Clone, Serialize, Deserialize)]

