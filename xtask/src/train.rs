@@ -174,9 +174,23 @@ fn labelled(
         .collect()
 }
 
-pub fn train(_args: impl Iterator<Item = String>) -> Result<()> {
+/// `cargo xtask train [--out FILE] [key=value ...]`: fits the default set into `assets/` with its
+/// manifest, or, given `--out`, a set with other settings (the keys of `evaluate --grid`) into
+/// FILE, to try with `track-labeler label --model FILE`.
+pub fn train(mut args: impl Iterator<Item = String>) -> Result<()> {
+    let mut setting = Setting::default_set();
+    let mut out = None;
+    while let Some(arg) = args.next() {
+        if arg == "--out" {
+            out = Some(PathBuf::from(args.next().context("--out needs a file")?));
+            continue;
+        }
+        let (key, value) = arg
+            .split_once('=')
+            .with_context(|| format!("{arg}: expected key=value or --out FILE"))?;
+        setting.set(key, value)?;
+    }
     let corpus = prepare()?;
-    let setting = Setting::default_set();
     let chosen = capped(
         &corpus,
         corpus
@@ -185,7 +199,10 @@ pub fn train(_args: impl Iterator<Item = String>) -> Result<()> {
             .filter(|e| setting.trains_on(&corpus.clips[e.clip], e)),
         &setting,
     );
-    let sources: BTreeSet<&str> = corpus.clips.iter().map(|c| c.source.as_str()).collect();
+    let sources: BTreeSet<&str> = chosen
+        .iter()
+        .map(|e| corpus.clips[e.clip].source.as_str())
+        .collect();
     let provenance = format!(
         "Track Labeler default set: {} summaries of {} clips from {}; see assets/default-manifest.json",
         chosen.len(),
@@ -200,10 +217,14 @@ pub fn train(_args: impl Iterator<Item = String>) -> Result<()> {
     );
     let bytes = set.to_bytes();
     let assets = corpus.root.join("assets");
-    std::fs::write(assets.join("default.tlref"), &bytes).context("writing the default set")?;
-    write_manifest(&corpus, &chosen, &assets.join("default-manifest.json"))?;
+    let path = out.unwrap_or_else(|| assets.join("default.tlref"));
+    std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    if path == assets.join("default.tlref") {
+        write_manifest(&corpus, &chosen, &assets.join("default-manifest.json"))?;
+    }
     eprintln!(
-        "Wrote assets/default.tlref: {} examples, {} bytes",
+        "Wrote {}: {} examples, {} bytes",
+        path.display(),
         set.examples(),
         bytes.len()
     );
@@ -603,6 +624,10 @@ pub fn evaluate(args: impl Iterator<Item = String>) -> Result<()> {
     if args.first().is_some_and(|a| a == "--grid") {
         return grid(&corpus, &sources, &args[1..]);
     }
+    if args.first().is_some_and(|a| a == "--export") {
+        let dir = args.get(1).context("--export needs a folder")?;
+        return export(&corpus, Path::new(dir));
+    }
     let names = summary_dimension_names();
     let mfcc_stats: Vec<usize> = names
         .iter()
@@ -738,7 +763,10 @@ fn accuracy_report(
          `cargo xtask evaluate --grid [--verbose] k=50,150 shrinkage=0.6,0.7 ...` scores other \
          settings (keys: k, shrinkage, dims, balance, penalty, clip, cap, variants, drop, \
          sequences, generated, exclude) without writing this report; `--verbose` lists every held-out \
-         (source, class) below 50% with what it was mistaken for.\n"
+         (source, class) below 50% with what it was mistaken for. `cargo xtask train --out FILE \
+         key=value ...` fits a set with other settings, to try on files with `track-labeler label \
+         --model FILE`. `cargo xtask evaluate --export DIR` writes every summary for \
+         `tools/loso_study/loso.py`, which scores this report's recipe in numpy in seconds.\n"
     );
     let _ = writeln!(
         md,
@@ -986,4 +1014,45 @@ fn learned_comparison(md: &mut String, ours: &Scores, learned: &Learned) {
          forward pass are kept (`tools/embedding/`, `cli/src/embedder.rs`) for the next try: \
          convolutions over frequency as well as time, more sources per class."
     );
+}
+
+/// `cargo xtask evaluate --export DIR`: every summary (the training windows and their augmented
+/// variants, as cached) as little-endian f32 rows in `DIR/summaries.f32`, one line per row in
+/// `DIR/summaries.tsv` (clip, window, variant, class id, source, group, training only, path), and
+/// the dimension names in `DIR/names.txt`: for studies outside Rust, under the same folds.
+fn export(corpus: &Corpus, dir: &Path) -> Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut rows = std::io::BufWriter::new(std::fs::File::create(dir.join("summaries.f32"))?);
+    let mut table = std::io::BufWriter::new(std::fs::File::create(dir.join("summaries.tsv"))?);
+    for e in &corpus.examples {
+        for v in &e.summary {
+            rows.write_all(&v.to_le_bytes())?;
+        }
+        let c = &corpus.clips[e.clip];
+        writeln!(
+            table,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            e.clip,
+            e.window,
+            e.variant,
+            c.class.id(),
+            c.source,
+            c.group,
+            c.training_only,
+            c.path.display()
+        )?;
+    }
+    rows.flush()?;
+    table.flush()?;
+    std::fs::write(
+        dir.join("names.txt"),
+        summary_dimension_names().join("\n") + "\n",
+    )?;
+    eprintln!(
+        "Wrote {} summaries to {}",
+        corpus.examples.len(),
+        dir.display()
+    );
+    Ok(())
 }
