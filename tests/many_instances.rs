@@ -21,6 +21,12 @@ const AUDIO_THREADS: usize = 4;
 /// What resident memory may grow by after the warm-up (allocator noise; a leak of even 16 KiB
 /// per instance would exceed it over the churn).
 const MEMORY_SLACK_BYTES: u64 = 4 << 20;
+/// Right after a session of 64 instances, more may stay resident for a while: in about one run
+/// in three (2026-12-04, at d7f2ff0 as after it) 8.6 to 9 MiB stayed through the 10 s wait and
+/// was gone once the churn had made threads again (glibc keeps freed thread stacks and arenas
+/// for reuse). The churn of hundreds of instances after it is held to [`MEMORY_SLACK_BYTES`]:
+/// a leak grows there.
+const AFTER_SESSION_SLACK_BYTES: u64 = 12 << 20;
 
 /// Four classes, one per audio-thread slot, so that neighbours on a thread differ.
 fn class_of(index: usize) -> (&'static str, &'static str) {
@@ -103,8 +109,8 @@ fn session_of(count: usize) {
 /// Resident memory once it is back within the slack of `baseline`, or after the wait's time
 /// limit: memory freed as the last instances go can take a moment to leave the resident set, a
 /// leak never does.
-fn settled_resident(baseline: u64) -> u64 {
-    wait_until(|| resident_bytes() <= baseline + MEMORY_SLACK_BYTES);
+fn settled_resident(baseline: u64, slack: u64) -> u64 {
+    wait_until(|| resident_bytes() <= baseline + slack);
     resident_bytes()
 }
 
@@ -124,7 +130,7 @@ fn sixty_four_instances_then_churn_keep_labels_one_service_and_flat_memory() {
         wait_until(|| thread_count(SERVICE_THREAD) == 0),
         "service outlived 64 instances"
     );
-    let after_64 = settled_resident(baseline);
+    let after_64 = settled_resident(baseline, AFTER_SESSION_SLACK_BYTES);
 
     // Churn: eight instances keep processing their phrase on two audio threads while
     // instances are created, run, saved and destroyed beside them, and the steady ones are
@@ -177,7 +183,7 @@ fn sixty_four_instances_then_churn_keep_labels_one_service_and_flat_memory() {
         wait_until(|| thread_count(SERVICE_THREAD) == 0),
         "service outlived the churn"
     );
-    let after_churn = settled_resident(baseline);
+    let after_churn = settled_resident(baseline, MEMORY_SLACK_BYTES);
 
     let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
     println!(
@@ -187,9 +193,12 @@ fn sixty_four_instances_then_churn_keep_labels_one_service_and_flat_memory() {
         mib(after_64),
         mib(after_churn)
     );
-    for (what, bytes) in [("64 instances", after_64), ("the churn", after_churn)] {
+    for (what, bytes, slack) in [
+        ("64 instances", after_64, AFTER_SESSION_SLACK_BYTES),
+        ("the churn", after_churn, MEMORY_SLACK_BYTES),
+    ] {
         assert!(
-            bytes <= baseline + MEMORY_SLACK_BYTES,
+            bytes <= baseline + slack,
             "after {what}: {:.1} MiB resident against a {:.1} MiB baseline",
             mib(bytes),
             mib(baseline)
