@@ -65,13 +65,16 @@ def votes(points, labels, queries, k):
     weight = len(labels) / len(classes) / np.bincount(index)
     distances, nearest = NearestNeighbors(n_neighbors=k).fit(points).kneighbors(queries)
     tally = np.zeros((len(queries), len(classes)))
+    rows = np.arange(len(queries))
     for j in range(k):
-        np.add.at(tally, (np.arange(len(queries)), index[nearest[:, j]]), weight[index[nearest[:, j]]] / (distances[:, j] + 1e-3))
+        neighbour = index[nearest[:, j]]
+        np.add.at(tally, (rows, neighbour), weight[neighbour] / (distances[:, j] + 1e-3))
     return classes[tally.argmax(1)]
 
 
 def evaluate(names, x, table, s):
-    ignored = np.array([n.startswith("mel_rel_") or any(d and d in n for d in s["drop"].split("+")) for n in names])
+    dropped = [d for d in s["drop"].split("+") if d]
+    ignored = np.array([n.startswith("mel_rel_") or any(d in n for d in dropped) for n in names])
     recalls = {}
     for held_out in sorted(set(table["source"]) - {"generated"}):
         train = np.where(table["source"] != held_out)[0]

@@ -180,6 +180,7 @@ fn labelled(
 pub fn train(mut args: impl Iterator<Item = String>) -> Result<()> {
     let mut setting = Setting::default_set();
     let mut out = None;
+    let mut changed = Vec::new();
     while let Some(arg) = args.next() {
         if arg == "--out" {
             out = Some(PathBuf::from(args.next().context("--out needs a file")?));
@@ -189,6 +190,7 @@ pub fn train(mut args: impl Iterator<Item = String>) -> Result<()> {
             .split_once('=')
             .with_context(|| format!("{arg}: expected key=value or --out FILE"))?;
         setting.set(key, value)?;
+        changed.push(arg);
     }
     let corpus = prepare()?;
     let chosen = capped(
@@ -203,8 +205,13 @@ pub fn train(mut args: impl Iterator<Item = String>) -> Result<()> {
         .iter()
         .map(|e| corpus.clips[e.clip].source.as_str())
         .collect();
+    let kind = match &out {
+        None => "default set".to_string(),
+        Some(_) if changed.is_empty() => "trial set with the default settings".to_string(),
+        Some(_) => format!("trial set with {}", changed.join(" ")),
+    };
     let provenance = format!(
-        "Track Labeler default set: {} summaries of {} clips from {}; see assets/default-manifest.json",
+        "Track Labeler {kind}: {} summaries of {} clips from {}; see assets/default-manifest.json",
         chosen.len(),
         corpus.clips.len(),
         sources.into_iter().collect::<Vec<_>>().join(", ")
@@ -217,11 +224,14 @@ pub fn train(mut args: impl Iterator<Item = String>) -> Result<()> {
     );
     let bytes = set.to_bytes();
     let assets = corpus.root.join("assets");
-    let path = out.unwrap_or_else(|| assets.join("default.tlref"));
+    let path = match out {
+        Some(path) => path,
+        None => {
+            write_manifest(&corpus, &chosen, &assets.join("default-manifest.json"))?;
+            assets.join("default.tlref")
+        }
+    };
     std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-    if path == assets.join("default.tlref") {
-        write_manifest(&corpus, &chosen, &assets.join("default-manifest.json"))?;
-    }
     eprintln!(
         "Wrote {}: {} examples, {} bytes",
         path.display(),
