@@ -24,7 +24,7 @@ use crate::knn::{Knn, Prediction, TaughtPoint};
 use crate::library;
 use crate::params::TrackLabelerParams;
 use crate::reference::{ReferenceSet, SUMMARY_VERSION};
-use crate::summary::summarize;
+use crate::summary::{Descriptors, GATE_MEMORY_SECONDS, summarize_after};
 use crate::track_state::{LabelDecision, LabelScore, PersistedTrack, TaughtExample};
 
 /// How often the service drains the channels.
@@ -438,6 +438,9 @@ impl Stream {
 /// An instance's labeling: the window of recent frames, the decisions and what they show.
 struct Labeling {
     window: VecDeque<FrameSummary>,
+    /// (time, level) of the frames that left the window in the last [`GATE_MEMORY_SECONDS`]:
+    /// a tail of what they held is not judged.
+    earlier_levels: VecDeque<(f64, f32)>,
     last_time: f64,
     activity: Activity,
     first_audible: Option<f64>,
@@ -451,6 +454,7 @@ impl Labeling {
     fn new() -> Self {
         Self {
             window: VecDeque::new(),
+            earlier_levels: VecDeque::new(),
             last_time: f64::NEG_INFINITY,
             activity: Activity::Waiting,
             first_audible: None,
@@ -472,6 +476,7 @@ impl Labeling {
         if !(hop > 0.0) {
             // A reactivated analyzer starts its clock again.
             self.window.clear();
+            self.earlier_levels.clear();
             self.first_audible = None;
         }
         let hop = if hop > 0.0 && hop < 1.0 { hop } else { 0.0 };
@@ -488,12 +493,22 @@ impl Labeling {
             self.activity = Activity::Idle;
         }
         self.window.push_back(frame);
-        while self
+        let window_start = frame.time_seconds - f64::from(window_seconds);
+        while let Some(old) = self
             .window
             .front()
-            .is_some_and(|f| f.time_seconds < frame.time_seconds - f64::from(window_seconds))
+            .filter(|f| f.time_seconds < window_start)
         {
+            self.earlier_levels
+                .push_back((old.time_seconds, old.rms_dbfs));
             self.window.pop_front();
+        }
+        while self
+            .earlier_levels
+            .front()
+            .is_some_and(|&(time, _)| time < window_start - GATE_MEMORY_SECONDS)
+        {
+            self.earlier_levels.pop_front();
         }
         self.since_decision += hop;
         self.activity != before
@@ -511,7 +526,13 @@ impl Labeling {
     fn decide(&mut self, shared: &TrackShared) {
         self.since_decision = 0.0;
         let frames: Vec<FrameSummary> = self.window.iter().copied().collect();
-        let Some(summary) = summarize(&frames) else {
+        let earlier_loudest = self
+            .earlier_levels
+            .iter()
+            .map(|&(_, level)| level)
+            .fold(f32::NEG_INFINITY, f32::max);
+        // Silence, or the tail of a louder sound: the shown label stays.
+        let Some(summary) = summarize_after(&frames, earlier_loudest, &Descriptors::ALL) else {
             return;
         };
         let knn = &self.classifier.knn;

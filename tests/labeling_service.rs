@@ -100,6 +100,48 @@ fn teaching_a_window_changes_the_next_decisions_and_a_pin_wins() {
 }
 
 #[test]
+fn a_tail_keeps_the_label_until_the_loud_sound_is_forgotten() {
+    let _turn = SERVICE.lock().unwrap_or_else(|e| e.into_inner());
+    let (piano, rate) = clip("piano__tonejs_piano_C4.wav");
+    let (drums, drums_rate) = clip("drum_kit__loop_amen.wav");
+    assert_eq!(rate, drums_rate);
+    let loudest = |audio: &[f32]| {
+        analyze(audio, rate)
+            .iter()
+            .map(|f| f.rms_dbfs)
+            .fold(f32::NEG_INFINITY, f32::max)
+    };
+    let phrase = repeated(&piano, rate, 1.5, 6.0);
+    // The drums 30 dB below the piano's loudest frame: a tail while the piano is remembered.
+    let loop_ = repeated(&drums, rate, drums.len() as f32 / rate, 16.0);
+    let gain = 10f32.powf((loudest(&phrase) - loudest(&loop_) - 30.0) / 20.0);
+    let quiet: Vec<f32> = loop_.iter().map(|x| x * gain).collect();
+    let (_registration, shared, track, mut tap) = register(rate);
+    let label = || track.read(|s| s.label.as_ref().map(|l| l.label.clone()));
+    let processed = |audio_seconds: f32| {
+        wait_until(|| {
+            shared.live().frames as usize
+                >= frames_of(&vec![0.0; (audio_seconds * rate) as usize], rate)
+        })
+    };
+    play(&mut tap, &phrase, rate);
+    assert!(wait_until(|| label().as_deref() == Some("piano")));
+
+    // 6 s of the quiet drums: within 10 s of the piano, no decision is made.
+    play(&mut tap, &quiet[..(6.0 * rate) as usize], rate);
+    assert!(processed(12.0));
+    assert_eq!(label().as_deref(), Some("piano"));
+    // 10 s more: the piano is forgotten and the drums are labelled.
+    play(&mut tap, &quiet[(6.0 * rate) as usize..], rate);
+    assert!(processed(22.0));
+    assert!(
+        wait_until(|| label().as_deref() == Some("drum_kit")),
+        "still {:?}",
+        label()
+    );
+}
+
+#[test]
 fn a_label_appears_within_a_second_of_audio_and_silence_keeps_it() {
     let _turn = SERVICE.lock().unwrap_or_else(|e| e.into_inner());
     let (samples, rate) = clip("piano__tonejs_piano_C4.wav");

@@ -7,7 +7,9 @@ use anyhow::Context;
 use track_labeler::analysis::{FrameSummary, HOP_SECONDS, analyze};
 use track_labeler::knn::Knn;
 use track_labeler::reference::ReferenceSet;
-use track_labeler::summary::{LABEL_WINDOW_SECONDS, summarize_descriptors};
+use track_labeler::summary::{
+    LABEL_WINDOW_SECONDS, SILENCE_DBFS, loudest_before, loudest_dbfs, summarize_after,
+};
 
 use crate::decode::{DecodeError, DecodedAudio, decode_file_mono};
 
@@ -45,6 +47,9 @@ pub struct WindowLabel {
     pub start_seconds: f64,
     pub end_seconds: f64,
     pub scores: Scores,
+    /// The stretch is the tail of the sound before it, not judged on its own: `scores` are
+    /// the previous window's, as the plugin keeps showing its label.
+    pub held: bool,
 }
 
 /// The label of a whole file and of each of its decision windows.
@@ -89,10 +94,23 @@ impl Labeler {
 
     /// The decision for one run of frames summarised as a whole.
     pub fn classify_frames(&self, frames: &[FrameSummary]) -> Scores {
+        self.classify_frames_after(frames, f32::NEG_INFINITY)
+            .unwrap_or_else(Scores::silence)
+    }
+
+    /// The decision for frames after a stretch whose loudest frame was `earlier_loudest_dbfs`:
+    /// silence, or `None` for a tail of that stretch (see
+    /// [`track_labeler::summary::summarize_after`]).
+    fn classify_frames_after(
+        &self,
+        frames: &[FrameSummary],
+        earlier_loudest_dbfs: f32,
+    ) -> Option<Scores> {
         // Only what the set reads: its projection leaves some dimensions out.
-        match summarize_descriptors(frames, self.knn.descriptors()) {
-            Some(summary) => self.classify_summary(&summary),
-            None => Scores::silence(),
+        match summarize_after(frames, earlier_loudest_dbfs, self.knn.descriptors()) {
+            Some(summary) => Some(self.classify_summary(&summary)),
+            None if loudest_dbfs(frames) >= SILENCE_DBFS => None,
+            None => Some(Scores::silence()),
         }
     }
 
@@ -111,18 +129,25 @@ impl Labeler {
         }
     }
 
-    /// Labels a mono recording: each decision window on its own, and the file as the mean of
-    /// its non-silent windows' scores (which agrees better with the windows than one summary
-    /// of the whole file; see `docs/BENCHMARKS.md`, command-line labeler).
+    /// Labels a mono recording: each decision window (a tail of the window before keeps its
+    /// label), and the file as the mean of its judged non-silent windows' scores (which agrees
+    /// better with the windows than one summary of the whole file; see `docs/BENCHMARKS.md`,
+    /// command-line labeler).
     pub fn label_mono(&self, samples: &[f32], sample_rate: f32) -> FileLabel {
         let frames = analyze(samples, sample_rate);
         let duration = samples.len() as f64 / f64::from(sample_rate);
         let ranges = window_ranges(frames.len());
         let last = ranges.len() - 1;
-        let windows: Vec<WindowLabel> = ranges
-            .into_iter()
-            .enumerate()
-            .map(|(i, range)| WindowLabel {
+        let mut windows: Vec<WindowLabel> = Vec::with_capacity(ranges.len());
+        for (i, range) in ranges.into_iter().enumerate() {
+            let judged = self.classify_frames_after(
+                &frames[range.clone()],
+                loudest_before(&frames, range.start),
+            );
+            // The first window has nothing before it, so it is always judged.
+            let held = judged.is_none();
+            let scores = judged.unwrap_or_else(|| windows[i - 1].scores.clone());
+            windows.push(WindowLabel {
                 start_seconds: range.start as f64 * HOP_SECONDS,
                 // The last frame may stop short of the end: the last window runs to it.
                 end_seconds: if i == last {
@@ -130,11 +155,12 @@ impl Labeler {
                 } else {
                     range.end as f64 * HOP_SECONDS
                 },
-                scores: self.classify_frames(&frames[range]),
-            })
-            .collect();
+                scores,
+                held,
+            });
+        }
         FileLabel {
-            scores: combine(windows.iter().map(|w| &w.scores)),
+            scores: combine(windows.iter().filter(|w| !w.held).map(|w| &w.scores)),
             windows,
         }
     }
@@ -238,5 +264,31 @@ mod tests {
         assert_eq!(combined.top[1].0, "kick");
         assert!((combined.top[1].1 - 0.3).abs() < 1e-6);
         assert!(combine([Scores::silence()].iter()).is_silence());
+    }
+
+    #[test]
+    fn a_decaying_tail_keeps_the_label_before_it_and_does_not_vote() {
+        // 12 s of a 220 Hz tone decaying 6 dB per second: the windows from 6 s are more than
+        // 20 dB below its first frames.
+        let rate = 22_050.0;
+        let note: Vec<f32> = (0..12 * 22_050)
+            .map(|i| {
+                let t = i as f32 / rate;
+                (t * 220.0 * std::f32::consts::TAU).sin() * 10f32.powf(-6.0 * t / 20.0)
+            })
+            .collect();
+        let labeler = Labeler::load(None).expect("the default set");
+        let file = labeler.label_mono(&note, rate);
+        let held: Vec<bool> = file.windows.iter().map(|w| w.held).collect();
+        assert_eq!(held, [false, false, true, true]);
+        for pair in file.windows.windows(2).filter(|pair| pair[1].held) {
+            assert_eq!(pair[1].scores, pair[0].scores);
+        }
+        let judged: Vec<&Scores> = file.windows[..2].iter().map(|w| &w.scores).collect();
+        assert_eq!(file.scores, combine(judged.into_iter()));
+        // On its own, the last window is judged.
+        let frames = analyze(&note, rate);
+        let last = &frames[frames.len() - 200..];
+        assert!(!labeler.classify_frames(last).is_silence());
     }
 }

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use track_labeler::analysis::{FrameSummary, HOP_SECONDS, analyze};
-use track_labeler::summary::{LABEL_WINDOW_SECONDS, summarize};
+use track_labeler::summary::{LABEL_WINDOW_SECONDS, is_tail, loudest_before, summarize};
 
 use crate::augment::augment;
 use crate::decode::{DecodeError, DecodedAudio, decode_file};
@@ -24,6 +24,10 @@ pub struct TrainingSummary {
     pub window: u8,
     pub variant: u8,
     pub summary: Vec<f32>,
+    /// The window is all tail of a louder sound just before it
+    /// ([`track_labeler::summary::is_tail`]): labelling keeps the decision before it. It still
+    /// trains: a tail is still the instrument.
+    pub tail: bool,
 }
 
 /// Every training summary of the file at `path`. The augmentation is seeded by the path, so
@@ -41,12 +45,13 @@ pub fn training_summaries(audio: &DecodedAudio, seed: u64) -> Vec<TrainingSummar
         audio,
         seed,
         AUGMENTED_VARIANTS,
-        |window, variant, frames| {
+        |window, variant, frames, earlier_loudest| {
             if let Some(summary) = summarize(frames) {
                 out.push(TrainingSummary {
                     window,
                     variant,
                     summary,
+                    tail: is_tail(frames, earlier_loudest),
                 });
             }
         },
@@ -54,14 +59,16 @@ pub fn training_summaries(audio: &DecodedAudio, seed: u64) -> Vec<TrainingSummar
     out
 }
 
-/// Calls `each(window, variant, frames)` with the frames of every decision window of `audio`,
-/// as recorded (variant 0) and in `variants` augmented variations seeded from `seed`. The
-/// summaries and the learned embedding's training data see the same windows.
+/// Calls `each(window, variant, frames, earlier_loudest)` with the frames of every decision
+/// window of `audio`, as recorded (variant 0) and in `variants` augmented variations seeded from
+/// `seed`, and the loudest level heard before the window (see
+/// [`track_labeler::summary::loudest_before`]). The summaries and the learned embedding's
+/// training data see the same windows.
 pub fn for_each_training_window(
     audio: &DecodedAudio,
     seed: u64,
     variants: u8,
-    mut each: impl FnMut(u8, u8, &[FrameSummary]),
+    mut each: impl FnMut(u8, u8, &[FrameSummary], f32),
 ) {
     let sample_rate = audio.sample_rate as f32;
     let mono = audio.to_mono();
@@ -79,7 +86,8 @@ pub fn for_each_training_window(
         }
         for (window, range) in windows.iter().enumerate() {
             let range = range.start.min(frames.len())..range.end.min(frames.len());
-            each(window as u8, variant, &frames[range]);
+            let earlier_loudest = loudest_before(&frames, range.start);
+            each(window as u8, variant, &frames[range], earlier_loudest);
         }
     }
 }

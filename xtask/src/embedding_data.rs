@@ -105,7 +105,7 @@ fn clip_windows(clip: &ClipRef) -> Result<Vec<Window>> {
     let audio = decode_file(&clip.path)?;
     let seed = fnv1a(clip.path.to_string_lossy().as_bytes());
     let mut windows = Vec::new();
-    for_each_training_window(&audio, seed, VARIANTS, |window, variant, frames| {
+    for_each_training_window(&audio, seed, VARIANTS, |window, variant, frames, _| {
         let loudest = frames
             .iter()
             .flat_map(|f| f.mel_db)

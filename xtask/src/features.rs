@@ -17,7 +17,7 @@ use track_labeler_cli::training::file_training_summaries;
 use crate::dataset::ClipRef;
 
 /// Bump when windowing or augmentation changes, so stale caches are rebuilt.
-const CACHE_VERSION: u32 = 4;
+const CACHE_VERSION: u32 = 9;
 
 /// One summary: a window of a clip, as recorded (variant 0) or augmented.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,10 +25,12 @@ pub struct Example {
     pub clip: usize,
     pub window: u8,
     pub variant: u8,
+    /// All tail of a louder sound just before it: labelling keeps the decision before it.
+    pub tail: bool,
     pub summary: Vec<f32>,
 }
 
-type ClipSummaries = Vec<(u8, u8, Vec<f32>)>;
+type ClipSummaries = Vec<(u8, u8, bool, Vec<f32>)>;
 
 #[derive(Serialize, Deserialize)]
 struct Cache {
@@ -92,10 +94,11 @@ pub fn extract(clips: &[ClipRef], cache_path: &Path) -> Result<Vec<Example>> {
         .flat_map(|(index, clip)| {
             cache.clips[&key(clip)]
                 .iter()
-                .map(move |(window, variant, summary)| Example {
+                .map(move |(window, variant, tail, summary)| Example {
                     clip: index,
                     window: *window,
                     variant: *variant,
+                    tail: *tail,
                     summary: summary.clone(),
                 })
         })
@@ -120,6 +123,6 @@ fn key(clip: &ClipRef) -> String {
 fn clip_summaries(clip: &ClipRef) -> Result<ClipSummaries> {
     Ok(file_training_summaries(&clip.path)?
         .into_iter()
-        .map(|s| (s.window, s.variant, s.summary))
+        .map(|s| (s.window, s.variant, s.tail, s.summary))
         .collect())
 }

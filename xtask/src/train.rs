@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use track_labeler::knn::Knn;
 use track_labeler::labels::Class;
-use track_labeler::summary::{SUMMARY_DIMS, summary_dimension_names};
+use track_labeler::summary::{GATE_DB, GATE_MEMORY_SECONDS, SUMMARY_DIMS, summary_dimension_names};
 use track_labeler_cli::fit::{FitOptions, LabelledSummary, Projection, fit_reference_set};
 use track_labeler_cli::training::AUGMENTED_VARIANTS;
 
@@ -278,6 +278,8 @@ struct Scores {
     predictions: Vec<(String, Class, Class)>,
     /// The same for the held-out source's drum hit sequences, scored apart.
     sequence_predictions: Vec<(String, Class, Class)>,
+    /// Tests in `predictions` that were tails, given the decision before them.
+    held: usize,
 }
 
 impl Scores {
@@ -359,6 +361,7 @@ fn folds<'a>(corpus: &'a Corpus, sources: &'a BTreeSet<String>) -> Vec<Fold<'a>>
 fn score(corpus: &Corpus, folds: &[Fold], setting: &Setting) -> Scores {
     let mut scores = Scores::default();
     let mut untested = 0;
+    let mut held = 0;
     for fold in folds
         .iter()
         .filter(|f| !setting.excluded_sources.iter().any(|s| s == f.held_out))
@@ -388,13 +391,19 @@ fn score(corpus: &Corpus, folds: &[Fold], setting: &Setting) -> Scores {
             (&fold.test, &mut scores.predictions),
             (&fold.sequence_test, &mut scores.sequence_predictions),
         ] {
+            // A tail keeps the decision on its clip's window before it, as the plugin keeps
+            // its label and `label --timeline` repeats it (tests come in window order).
+            let mut previous: Option<(usize, Class)> = None;
             for e in tests {
                 let Some(v) = vector(e) else {
                     untested += 1;
                     continue;
                 };
                 let truth = corpus.clips[e.clip].class;
-                let predicted = Class::ALL[knn.classify(&v).label];
+                let kept = previous.filter(|&(clip, _)| e.tail && clip == e.clip);
+                let predicted = kept.map_or_else(|| Class::ALL[knn.classify(&v).label], |(_, c)| c);
+                held += usize::from(kept.is_some() && !corpus.clips[e.clip].training_only);
+                previous = Some((e.clip, predicted));
                 predictions.push((held_out.to_string(), truth, predicted));
             }
         }
@@ -404,6 +413,7 @@ fn score(corpus: &Corpus, folds: &[Fold], setting: &Setting) -> Scores {
             "warning: {untested} tests have no learned embedding; run tools/embedding/run.sh again"
         );
     }
+    scores.held = held;
     scores
 }
 
@@ -765,7 +775,14 @@ fn accuracy_report(
         "Leave-one-source-out: for each source, a reference set is fitted on every other source \
          (augmented as in training) and tested on the held-out source's recordings as they are \
          (one test per decision window, classes the other sources do not cover left out). \
-         Whole sources, and with them their kits, instruments and speakers, stay on one side.\n"
+         Whole sources, and with them their kits, instruments and speakers, stay on one side. \
+         A window that is all tail of a louder sound before it (no new attack, every frame more \
+         than {GATE_DB} dB below a frame of the last {GATE_MEMORY_SECONDS} s) keeps the decision \
+         on the window \
+         before it, as the plugin keeps its label and `label --timeline` repeats it: {} of our \
+         {} tests.\n",
+        ours.held,
+        ours.predictions.len()
     );
     let _ = writeln!(
         md,
@@ -1028,7 +1045,8 @@ fn learned_comparison(md: &mut String, ours: &Scores, learned: &Learned) {
 
 /// `cargo xtask evaluate --export DIR`: every summary (the training windows and their augmented
 /// variants, as cached) as little-endian f32 rows in `DIR/summaries.f32`, one line per row in
-/// `DIR/summaries.tsv` (clip, window, variant, class id, source, group, training only, path), and
+/// `DIR/summaries.tsv` (clip, window, variant, class id, source, group, training only, path,
+/// tail), and
 /// the dimension names in `DIR/names.txt`: for studies outside Rust, under the same folds.
 fn export(corpus: &Corpus, dir: &Path) -> Result<()> {
     use std::io::Write;
@@ -1042,7 +1060,7 @@ fn export(corpus: &Corpus, dir: &Path) -> Result<()> {
         let c = &corpus.clips[e.clip];
         writeln!(
             table,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             e.clip,
             e.window,
             e.variant,
@@ -1050,7 +1068,8 @@ fn export(corpus: &Corpus, dir: &Path) -> Result<()> {
             c.source,
             c.group,
             c.training_only,
-            c.path.display()
+            c.path.display(),
+            e.tail
         )?;
     }
     rows.flush()?;
