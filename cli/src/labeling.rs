@@ -268,15 +268,18 @@ mod tests {
 
     #[test]
     fn a_decaying_tail_keeps_the_label_before_it_and_does_not_vote() {
-        // 12 s of a 220 Hz tone decaying 6 dB per second: the windows from 6 s are more than
-        // 20 dB below its first frames.
-        let rate = 22_050.0;
-        let note: Vec<f32> = (0..12 * 22_050)
-            .map(|i| {
+        // A 12 s struck note, six partials of 110 Hz dying away at 6 dB per second: from 6 s
+        // on, every window is more than 20 dB below the attack.
+        let rate = 44_100.0;
+        let mut note = vec![0.0f32; 12 * 44_100];
+        for partial in 1..=6 {
+            let hz = 110.0 * partial as f32;
+            for (i, x) in note.iter_mut().enumerate() {
                 let t = i as f32 / rate;
-                (t * 220.0 * std::f32::consts::TAU).sin() * 10f32.powf(-6.0 * t / 20.0)
-            })
-            .collect();
+                *x += (t * hz * std::f32::consts::TAU).sin() * 0.5 / partial as f32
+                    * 10f32.powf(-0.3 * t);
+            }
+        }
         let labeler = Labeler::load(None).expect("the default set");
         let file = labeler.label_mono(&note, rate);
         let held: Vec<bool> = file.windows.iter().map(|w| w.held).collect();
