@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use nice_plug_egui::RepaintNotifier;
 
-use crate::analysis::{Analyzer, FrameSummary};
+use crate::analysis::{Analyzer, FrameSummary, HOP_SECONDS};
 use crate::decision::{LabelSmoother, UNCERTAIN_BELOW};
 use crate::handoff::{AUDIO_CHANNEL_CAPACITY, AudioChunk, AudioReceiver, CHUNK_LEN};
 use crate::knn::{Knn, Prediction, TaughtPoint};
@@ -454,7 +454,11 @@ impl Labeling {
     fn new() -> Self {
         Self {
             window: VecDeque::new(),
-            earlier_levels: VecDeque::new(),
+            // Full size at once: grown later, while other instances come and go, it would pin
+            // the top of the heap and keep freed memory resident.
+            earlier_levels: VecDeque::with_capacity(
+                (GATE_MEMORY_SECONDS / HOP_SECONDS).ceil() as usize + 2,
+            ),
             last_time: f64::NEG_INFINITY,
             activity: Activity::Waiting,
             first_audible: None,
