@@ -19,6 +19,10 @@ pub struct TimelineEntry {
     pub end: f64,
     pub label: String,
     pub confidence: f32,
+    /// The window is a tail of the sound before it and repeats its decision (written only
+    /// when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -89,5 +93,6 @@ fn timeline_entry(window: &WindowLabel) -> TimelineEntry {
         end: rounded_seconds(window.end_seconds),
         label: window.scores.label.clone(),
         confidence: rounded(window.scores.confidence),
+        held: window.held,
     }
 }

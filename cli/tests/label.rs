@@ -266,6 +266,50 @@ fn timeline_labels_each_window_with_its_times() {
 }
 
 #[test]
+fn a_tail_repeats_the_window_before_and_is_marked() {
+    let dir = TempDir::new("label-tail");
+    let (piano, rate) = read_wav_mono(&clip("piano__tonejs_piano_C4.wav"));
+    // The note, then the same note 30 dB down every 1.5 s: 12 s, four windows, the last three
+    // more than 20 dB below the first within 10 s of it.
+    let mut audio = vec![0.0f32; 12 * rate as usize];
+    for (n, start) in (0..audio.len() - piano.len())
+        .step_by(piano.len())
+        .enumerate()
+    {
+        let gain = if n == 0 {
+            1.0
+        } else {
+            10f32.powf(-30.0 / 20.0)
+        };
+        for (o, x) in audio[start..].iter_mut().zip(&piano) {
+            *o = x * gain;
+        }
+    }
+    write_mono16(&dir.join("fading.wav"), rate as u32, &audio);
+    let path = dir.join("fading.wav");
+
+    let output = run(&["label", "--json", "--timeline", path.to_str().unwrap()]);
+    assert!(output.status.success());
+    let record = &json_lines(&output)[0];
+    let timeline = record["timeline"].as_array().unwrap();
+    let held: Vec<bool> = timeline
+        .iter()
+        .map(|w| w.get("held").is_some_and(|h| h == true))
+        .collect();
+    assert_eq!(held, [false, true, true, true], "{timeline:?}");
+    for w in &timeline[1..] {
+        assert_eq!(w["label"], timeline[0]["label"]);
+        assert_eq!(w["confidence"], timeline[0]["confidence"]);
+    }
+    // Only the judged window makes the file's label.
+    assert_eq!(record["label"], timeline[0]["label"]);
+    assert_eq!(record["confidence"], timeline[0]["confidence"]);
+
+    let text = stdout(&run(&["label", "--timeline", path.to_str().unwrap()]));
+    assert_eq!(text.matches(" s (tail)").count(), 3, "{text}");
+}
+
+#[test]
 fn one_job_and_two_jobs_give_the_same_output() {
     let clips = clips_dir();
     let one = run(&["label", "--json", "--jobs", "1", clips.to_str().unwrap()]);

@@ -333,8 +333,11 @@ impl Format for Table {
                 self.scores_row(out, &path, &file.scores)?;
                 if timeline {
                     for window in &file.windows {
-                        let span =
-                            format!("  {:.3}-{:.3} s", window.start_seconds, window.end_seconds);
+                        let held = if window.held { " (tail)" } else { "" };
+                        let span = format!(
+                            "  {:.3}-{:.3} s{held}",
+                            window.start_seconds, window.end_seconds
+                        );
                         self.scores_row(out, &span, &window.scores)?;
                     }
                 }
