@@ -1033,6 +1033,12 @@ fn accuracy_report(
          largely taken for woodwinds. It is the hardest fold and the most honest about organ.\n\
          - The baseline is fitted on the same examples without augmentation, as it is usually \
          run; both pipelines see the same folds.\n\
+         - Pitch shifting as augmentation (the clip played up to 3 semitones higher or lower, \
+         tape-style, in half of the augmented copies) was tried on 2026-12-05: 0.642 to 0.651 \
+         (1.5 semitones: 0.646, with a committed clip still mislabelled; 6 semitones in 60% \
+         of copies: 0.652; 3 semitones in every copy: 0.649). It is not in the shipped set: with it, the committed Tone.js trumpet C6 \
+         was taken for woodwinds and the Tone.js piano C4 struck every 1.5 s for an acoustic \
+         guitar, as with the MuseScore trial (docs/CORPUS.md).\n\
          - Independent evaluation on recordings outside the training pool is run on the CLI's \
          `label` output, not here."
     );
