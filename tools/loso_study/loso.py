@@ -7,7 +7,8 @@ decimal, in about ten seconds a run instead of minutes, so settings and feature 
 tried here before they are built into `xtask/src/train.rs` and `cli/src/fit.rs`.
 
     python3 tools/loso_study/loso.py DIR [key=value ...]   # keys: k, dims, shrinkage, cap,
-                                                           # sequences, generated, drop
+                                                           # sequences, generated, rendered, drop, exclude
+                                                           # (drop: feature names, exclude: sources; '+'-separated)
 Needs numpy and scikit-learn (requirements.txt).
 """
 import sys
@@ -16,7 +17,11 @@ from collections import defaultdict
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-SETTINGS = dict(k=150, dims=15, shrinkage=0.8, cap=1500, sequences=0.1, generated=1.0, drop="")
+SETTINGS = dict(k=150, dims=15, shrinkage=0.8, cap=1500, sequences=0.1, generated=1.0, rendered=0.5, drop="",
+                exclude="")
+
+# The SoundFont renderings (`render::SOUNDFONTS`), thinned to their own share of the cap.
+RENDERED = {"fluidr3", "generaluser"}
 
 
 def load(folder):
@@ -42,6 +47,8 @@ def capped(rows, table, s):
     kept = []
     for (source, _, training_only), cell in sorted(cells.items()):
         share = s["generated"] if source == "generated" else (s["sequences"] if training_only else 1.0)
+        if source in RENDERED:
+            share *= s["rendered"]
         cap = int(round(s["cap"] * share))
         if cap:
             kept.extend(cell[:: max(1, -(-len(cell) // cap))])
@@ -77,9 +84,10 @@ def votes(points, labels, queries, k):
 def evaluate(names, x, table, s):
     dropped = [d for d in s["drop"].split("+") if d]
     ignored = np.array([n.startswith("mel_rel_") or any(d in n for d in dropped) for n in names])
+    excluded = [e for e in s["exclude"].split("+") if e]
     recalls = {}
-    for held_out in sorted(set(table["source"]) - {"generated"}):
-        train = np.where(table["source"] != held_out)[0]
+    for held_out in sorted(set(table["source"]) - {"generated"} - set(excluded)):
+        train = np.where((table["source"] != held_out) & ~np.isin(table["source"], excluded))[0]
         covered = set(table["label"][train])
         test = np.where((table["source"] == held_out) & (table["variant"] == 0) & ~table["training_only"]
                         & np.isin(table["label"], list(covered)))[0]

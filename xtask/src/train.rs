@@ -33,6 +33,12 @@ const SEQUENCE_SHARE: f64 = 0.1;
 /// (`xtask/src/generated.rs`); 0.25, 0.5 and 1 scored within 0.005 of each other.
 const GENERATED_SHARE: f64 = 1.0;
 
+/// Examples kept per (SoundFont, class), as a share of [`MAX_PER_SOURCE_AND_CLASS`]: the two
+/// rendered GM SoundFonts together weigh about as much as one recorded source. Held out in turn
+/// with GeneralUser GS in the pool, the 12 other sources scored 0.633 at a share of 1, 0.649 at
+/// 0.5, 0.650 at 0.25 (0.642 without GeneralUser GS).
+const RENDERED_SHARE: f64 = 0.5;
+
 struct Corpus {
     root: PathBuf,
     clips: Vec<ClipRef>,
@@ -94,17 +100,13 @@ pub fn corpus_clips() -> Result<(PathBuf, Vec<ClipRef>)> {
         .join("corpus")
         .canonicalize()
         .context("no corpus folder: run `cargo xtask corpus` first")?;
-    let sf2 = corpus.join("debian/fluid-soundfont-gm/usr/share/sounds/sf2/FluidR3_GM.sf2");
-    if !sf2.exists() {
-        bail!(
-            "{} is missing: run `cargo xtask corpus` first",
-            sf2.display()
-        );
-    }
-    let rendered = render::render_fluidr3(&sf2, &corpus.join("rendered/fluidr3"))?;
+    let rendered = render::SOUNDFONTS
+        .iter()
+        .map(|font| render::render_soundfont(font, &corpus))
+        .sum::<Result<usize>>()?;
     let beats = dataset::render_hydrogen_beats(&corpus)?;
     let pieces = stems::cut_guitar_stems(&corpus)?;
-    eprintln!("FluidR3 clips: {rendered}, Hydrogen beats: {beats}, guitar stem pieces: {pieces}");
+    eprintln!("SoundFont clips: {rendered}, Hydrogen beats: {beats}, guitar stem pieces: {pieces}");
     let mut clips = dataset::labelled_clips(&corpus)?;
     let sequences = hit_sequences::hit_sequences(&corpus, &clips)?;
     let synthesised = generated::generated_clips(&corpus)?;
@@ -122,9 +124,9 @@ fn class_labels() -> Vec<String> {
     Class::ALL.iter().map(|c| c.id().to_string()).collect()
 }
 
-/// Evenly thins each (source, class) to at most `cap` examples; the drum hit sequences and the
-/// synthesised clips are thinned to their own shares of `cap`, so they do not crowd out the
-/// recordings.
+/// Evenly thins each (source, class) to at most `cap` examples; the drum hit sequences, the
+/// synthesised clips and the SoundFont renderings are thinned to their own shares of `cap`, so
+/// they do not crowd out the recordings.
 fn capped<'a>(
     corpus: &'a Corpus,
     examples: impl Iterator<Item = &'a Example>,
@@ -145,6 +147,8 @@ fn capped<'a>(
                 setting.generated_share
             } else if training_only {
                 setting.sequence_share
+            } else if render::SOUNDFONTS.iter().any(|font| font.source == source) {
+                setting.rendered_share
             } else {
                 1.0
             };
@@ -259,7 +263,7 @@ fn write_manifest(corpus: &Corpus, chosen: &[&Example], path: &Path) -> Result<(
     let manifest = serde_json::json!({
         "reference_set": "assets/default.tlref",
         "built_by": "cargo xtask corpus && cargo xtask train",
-        "fluidr3_rendering": "rendered with rustysynth by xtask/src/render.rs (seeded)",
+        "soundfont_rendering": "FluidR3 and GeneralUser GS rendered with rustysynth by xtask/src/render.rs (seeded)",
         "hydrogen_beats": "sequenced from the Hydrogen kits' one-shots by xtask/src/dataset.rs (seeded)",
         "hit_sequences": "every drum one-shot repeated, or alone after silence, by xtask/src/hit_sequences.rs (seeded); counted with its one-shot's source",
         "generated": "synth clips synthesised by xtask/src/generated.rs (seeded)",
@@ -487,6 +491,8 @@ struct Setting {
     sequence_share: f64,
     /// The synthesised clips kept, as a share of `cap`; 0 leaves them out.
     generated_share: f64,
+    /// The SoundFont renderings kept per (SoundFont, class), as a share of `cap`.
+    rendered_share: f64,
     /// Sources left out of training and testing (to compare with a smaller pool).
     excluded_sources: Vec<String>,
 }
@@ -501,6 +507,7 @@ impl Setting {
             dropped: Vec::new(),
             sequence_share: SEQUENCE_SHARE,
             generated_share: GENERATED_SHARE,
+            rendered_share: RENDERED_SHARE,
             excluded_sources: Vec::new(),
         }
     }
@@ -582,10 +589,11 @@ impl Setting {
             "drop" => self.dropped = plus_separated(value),
             "sequences" => self.sequence_share = number()?,
             "generated" => self.generated_share = number()?,
+            "rendered" => self.rendered_share = number()?,
             "exclude" => self.excluded_sources = plus_separated(value),
             _ => bail!(
                 "unknown grid key {key} (space, k, shrinkage, dims, balance, penalty, clip, \
-                 cap, variants, drop, sequences, generated, exclude)"
+                 cap, variants, drop, sequences, generated, rendered, exclude)"
             ),
         }
         Ok(())
@@ -824,7 +832,7 @@ fn accuracy_report(
         "Produced by `cargo xtask corpus && cargo xtask train && cargo xtask evaluate`. \
          `cargo xtask evaluate --grid [--verbose] k=50,150 shrinkage=0.6,0.7 ...` scores other \
          settings (keys: k, shrinkage, dims, balance, penalty, clip, cap, variants, drop, \
-         sequences, generated, exclude) without writing this report; `--verbose` lists every held-out \
+         sequences, generated, rendered, exclude) without writing this report; `--verbose` lists every held-out \
          (source, class) below 50% with what it was mistaken for. `cargo xtask train --out FILE \
          key=value ...` fits a set with other settings, to try on files with `track-labeler label \
          --model FILE`. `cargo xtask evaluate --export DIR` writes every summary for \
