@@ -1011,11 +1011,16 @@ fn accuracy_report(
         md,
         "\n## What these numbers do and do not say\n\n\
          - Vocals are thin: speech only (two Fish Fillets casts, Czech and Dutch actors) plus the \
-         FluidR3 choir programs. No sung vocals are in the pool, so vocal recall on real songs is \
+         SoundFonts' choir programs. No sung vocals are in the pool, so vocal recall on real songs is \
          not measured here.\n\
-         - Held out as a whole, FluidR3 takes with it most synth, brass, woodwind and organ \
-         material; Tone.js takes most of the real orchestral and piano notes. Those folds show \
-         how far renderings and a handful of samples carry to real recordings.\n\
+         - Two General MIDI SoundFonts are rendered the same way, FluidR3 and (since \
+         2026-12-05) GeneralUser GS, two independent sample sets; held out, each is learned \
+         from the other and from the recordings. Adding GeneralUser GS took FluidR3's fold from \
+         0.45 to 0.56 and the mean over the twelve sources scored before from 0.642 to 0.649 \
+         (0.633 when its examples were not thinned: both SoundFonts at the full cap crowded the \
+         recordings, and the speech, organ and Sonic Pi folds fell). Tone.js takes with it most \
+         of the real orchestral and piano notes: that fold shows how far renderings and a \
+         handful of samples carry to real recordings.\n\
          - Seven sources hold a single class (fillets-cs and fillets-nl: vocals; \
          hydrogen-strums: acoustic guitar; grandorgue: organ; salamander: piano; \
          fretsonfire-muldjord and fretsonfire-sectoid: electric guitar), so their figure is that \
@@ -1024,7 +1029,7 @@ fn accuracy_report(
          synths were added on 2026-11-26, the mean over the ten sources scored before went from \
          0.586 to 0.584, and the two packs lift the mean over all of them. For strings, \
          brass and woodwinds Tone.js is the only recorded source with more than a handful of \
-         files: with it held out they are learned from FluidR3 renderings alone, and LMMS and \
+         files: with it held out they are learned from the SoundFonts' renderings alone, and LMMS and \
          Sonic Pi score them on 1-10 files. Piano has a second recorded instrument, the \
          Salamander Grand Piano (four of its sixteen velocity layers); held out, its low notes \
          and decays are taken for bass, strings or synth. Since 2026-12-05 a decay more than \
@@ -1033,7 +1038,7 @@ fn accuracy_report(
          its later ones 24%, 9% and 5%.\n\
          - Electric guitar: the Frets on Fire stems are real, mostly distorted lead guitar. \
          Before they were added, a whole held-out pack was recognised in 5% of its windows \
-         (taken for strings and synth): distortion was learned from FluidR3's renderings only. \
+         (taken for strings and synth): distortion was learned from the FluidR3 renderings only. \
          With the other pack in training, each pack is recognised (see the table above). Clean \
          electric guitar notes (Tone.js) remain poorly recognised.\n\
          - GrandOrgue's pipe-organ stops (decoded from WavPack by the corpus step) are mostly \
