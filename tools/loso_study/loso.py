@@ -7,8 +7,9 @@ decimal, in about ten seconds a run instead of minutes, so settings and feature 
 tried here before they are built into `xtask/src/train.rs` and `cli/src/fit.rs`.
 
     python3 tools/loso_study/loso.py DIR [key=value ...]   # keys: k, dims, shrinkage, cap,
-                                                           # sequences, generated, rendered, drop, exclude
-                                                           # (drop: feature names, exclude: sources; '+'-separated)
+                                                           # sequences, generated, rendered,
+                                                           # drop (feature names), exclude
+                                                           # (sources); lists '+'-separated
 Needs numpy and scikit-learn (requirements.txt).
 """
 import sys
@@ -17,8 +18,8 @@ from collections import defaultdict
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
-SETTINGS = dict(k=150, dims=15, shrinkage=0.8, cap=1500, sequences=0.1, generated=1.0, rendered=0.5, drop="",
-                exclude="")
+SETTINGS = dict(k=150, dims=15, shrinkage=0.8, cap=1500, sequences=0.1, generated=1.0, rendered=0.5,
+                drop="", exclude="")
 
 # The SoundFont renderings (`render::SOUNDFONTS`), thinned to their own share of the cap.
 RENDERED = {"fluidr3", "generaluser"}

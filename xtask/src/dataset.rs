@@ -28,9 +28,10 @@ pub struct ClipRef {
     /// the folder `corpus` is relative to (the workspace root).
     pub path: PathBuf,
     pub class: Class,
-    /// The independent origin, the leave-one-source-out unit: `fluidr3`, `generaluser`, `tonejs`, `salamander`,
-    /// `hydrogen`, `hydrogen-strums`, `grandorgue`, `sonic-pi`, `lmms`, `fillets-cs`, `fillets-nl`,
-    /// `fretsonfire-muldjord`, `fretsonfire-sectoid`; `generated-*` train only.
+    /// The independent origin, the leave-one-source-out unit: `fluidr3`, `generaluser`, `tonejs`,
+    /// `salamander`, `hydrogen`, `hydrogen-strums`, `grandorgue`, `sonic-pi`, `lmms`,
+    /// `fillets-cs`, `fillets-nl`, `fretsonfire-muldjord`, `fretsonfire-sectoid`; `generated-*`
+    /// train only.
     pub source: String,
     /// Must stay on one side of any split. Prefixed with the source, so unique across sources.
     pub group: String,
@@ -67,9 +68,9 @@ const INDEX: &str = "index.json";
 const RESERVED_KIT_WORDS: [&str; 3] = ["black pearl", "blackpearl", "gmrock"];
 
 /// Every labelled clip in the corpus, sorted by path. `corpus` is the workspace's `corpus/`
-/// folder. Sources that are not on disk are skipped; rendered sources (the SoundFonts, Hydrogen beats)
-/// are read from their `index.json` if it exists (run [`render_hydrogen_beats`] first to include
-/// the beats).
+/// folder. Sources that are not on disk are skipped; rendered sources (the SoundFonts, Hydrogen
+/// beats) are read from their `index.json` if it exists (run [`render_hydrogen_beats`] first to
+/// include the beats).
 pub fn labelled_clips(corpus: &Path) -> Result<Vec<ClipRef>> {
     if !corpus.is_dir() {
         bail!(

@@ -12,7 +12,7 @@
 //! guitar), 102 Echo Drops (the choir and synth voice), 103 Star Theme (the clean guitar).
 //!
 //! Output: mono 16-bit WAV at 44.1 kHz in `corpus/rendered/<source>/<class>/<group>/<name>.wav`,
-//! and its `index.json`, an array of `{"path", "class", "group"}` (path relative to `out_dir`).
+//! and its `index.json`, an array of `{"path", "class", "group"}` (path relative to that folder).
 //!
 //! What is rendered:
 //! - every melodic program: isolated notes spread over the instrument's realistic range at
@@ -272,6 +272,7 @@ fn sample_name_class(names: &BTreeSet<String>) -> Option<Option<&'static str>> {
     }
 }
 
+/// GS kit 56, the SFX set (car crashes, gunshots, applause): sound effects, not drums.
 const SFX_KIT: i32 = 56;
 
 /// Kit family of a bank-128 preset (GS numbering).
@@ -391,8 +392,8 @@ impl RenderedSoundFont {
 /// Renders `font`'s training clips into its folder under `corpus` (skips if its `index.json`
 /// exists and is complete), returns the number of clips.
 pub fn render_soundfont(font: &RenderedSoundFont, corpus: &Path) -> Result<usize> {
-    let (sf2, out_dir) = (corpus.join(font.sf2), font.out_dir(corpus));
-    let out_dir = out_dir.as_path();
+    let sf2 = corpus.join(font.sf2);
+    let out_dir = &font.out_dir(corpus);
     if !sf2.exists() {
         bail!(
             "{} is missing: run `cargo xtask corpus` first",
@@ -613,14 +614,16 @@ fn melodic_groups(sf: &SoundFont, presets: &[(&Program, usize)]) -> Vec<String> 
 
 fn plan_melodic(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
     // A SoundFont without a GS variation (bank 8/16) still renders the bank-0 programs.
-    let (presets, missing): (Vec<_>, Vec<_>) = PROGRAMS
-        .iter()
-        .map(|p| (p, preset_index(sf, p.bank, p.patch)))
-        .partition(|(_, i)| i.is_some());
-    for (p, _) in &missing {
-        println!("No preset {}:{} in this SoundFont, left out", p.bank, p.patch);
+    let mut presets = Vec::new();
+    for p in PROGRAMS {
+        match preset_index(sf, p.bank, p.patch) {
+            Some(preset) => presets.push((p, preset)),
+            None => println!(
+                "No preset {}:{} in this SoundFont, left out",
+                p.bank, p.patch
+            ),
+        }
     }
-    let presets: Vec<(&Program, usize)> = presets.into_iter().map(|(p, i)| (p, i.unwrap())).collect();
     let groups = melodic_groups(sf, &presets);
     for (&(p, preset), group) in presets.iter().zip(groups) {
         let (klo, khi) = preset_key_range(sf, preset);
@@ -862,7 +865,6 @@ fn plan_drums(sf: &SoundFont, clips: &mut Vec<Clip>) -> Result<()> {
         .get_presets()
         .iter()
         .enumerate()
-        // GS kit 56 is the SFX set (car crashes, gunshots, applause): sound effects, not drums.
         .filter(|(_, p)| p.get_bank_number() == 128 && p.get_patch_number() != SFX_KIT)
         .map(|(i, p)| (p.get_patch_number(), i))
         .collect();
@@ -1424,7 +1426,10 @@ mod tests {
             if path.exists() {
                 check_font(&path);
             } else {
-                eprintln!("{} not in corpus/ (run `cargo xtask corpus`), skipping", font.sf2);
+                eprintln!(
+                    "{} not in corpus/ (run `cargo xtask corpus`), skipping",
+                    font.sf2
+                );
             }
         }
     }
