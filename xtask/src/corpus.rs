@@ -568,7 +568,13 @@ fn fetch_pypi(package: &str, version: &str, dest: &Path) -> Result<String> {
         [wheel] => wheel.clone(),
         found => bail!("Expected one wheel from pip, found {}", found.len()),
     };
-    run_checked(Command::new("unzip").arg("-q").arg(&wheel).arg("-d").arg(dest))?;
+    run_checked(
+        Command::new("unzip")
+            .arg("-q")
+            .arg(&wheel)
+            .arg("-d")
+            .arg(dest),
+    )?;
     fs::remove_dir_all(&scratch)?;
     unpack_zips(dest, "zip")?;
     Ok(version.to_owned())

@@ -2029,6 +2029,10 @@ mod tests {
         fs::create_dir_all(&tone).unwrap();
         write_tone(&tone.join("A2.wav"), 44_100, 0.1, 110.0, false);
         fs::write(tone.join("package.json"), "{}").unwrap();
+        let iowa = root.join(IOWA_PIANO_DIR);
+        fs::create_dir_all(&iowa).unwrap();
+        write_tone(&iowa.join("Piano.ff.A4.flac"), 44_100, 0.1, 440.0, false);
+        fs::write(iowa.join("__init__.py"), "").unwrap();
         let fillets = root.join(FILLETS[0].1).join("city/cs");
         fs::create_dir_all(&fillets).unwrap();
         fs::write(fillets.join("vit-hs-kacir.ogg"), b"not really ogg").unwrap();
@@ -2099,6 +2103,9 @@ mod tests {
         assert_eq!(find("clap.wav").class, Class::Percussion);
         assert_eq!(find("A2.wav").class, Class::Strings);
         assert_eq!(find("A2.wav").group, "tonejs:cello");
+        assert_eq!(find("Piano.ff.A4.flac").class, Class::Piano);
+        assert_eq!(find("Piano.ff.A4.flac").group, "iowa-piano:steinway-b");
+        assert!(!clips.iter().any(|c| c.path.ends_with("__init__.py")));
         assert_eq!(find("p0.wav").group, "fluidr3:prog0");
         assert_eq!(find("vit-hs-kacir.ogg").group, "fillets-cs:hs");
         assert_eq!(find("help20.ogg").group, "fillets-cs:level/city");
