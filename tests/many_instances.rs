@@ -1,7 +1,8 @@
 //! Many instances in one process, as in a large session: 64 processing at once on several audio
 //! threads (editors closed), then instances created and destroyed in a loop while others keep
 //! processing. Each keeps its own label, exactly one labeling service thread runs while any
-//! instance exists and none after, and resident memory returns to its baseline.
+//! instance exists and none after, and the live heap and resident memory return to their
+//! baseline.
 //!
 //! One test in its own binary: resident memory is per process, and another test running
 //! beside it would move it.
@@ -13,20 +14,22 @@ use std::time::{Duration, Instant};
 
 use common::fixtures::{PHRASES, phrase};
 use common::plugin_state::{save, settled_labels, track_state};
-use common::process_stats::{resident_bytes, thread_count};
+use common::process_stats::{live_heap_bytes, resident_bytes, thread_count};
 use common::{Instance, Placement, Processor, load_entry, wait_until};
 
 const SERVICE_THREAD: &str = "track-labeler-service";
 const AUDIO_THREADS: usize = 4;
-/// What resident memory may grow by after the warm-up (allocator noise; a leak of even 16 KiB
-/// per instance would exceed it over the churn).
-const MEMORY_SLACK_BYTES: u64 = 4 << 20;
-/// Right after a session of 64 instances, more may stay resident for a while: in about one run
-/// in three (2026-12-04, at d7f2ff0 as after it) 8.6 to 9 MiB stayed through the 10 s wait and
-/// was gone once the churn had made threads again (glibc keeps freed thread stacks and arenas
-/// for reuse). The churn of hundreds of instances after it is held to [`MEMORY_SLACK_BYTES`]:
-/// a leak grows there.
-const AFTER_SESSION_SLACK_BYTES: u64 = 12 << 20;
+/// What the live heap (every allocation the plugin and the host hold, whatever the allocator
+/// keeps cached) may grow by after the warm-up: a leak of 2 KiB per instance over the churn's
+/// hundreds of instances exceeds it. Measured on 2026-12-05: 15 to 45 KiB.
+const HEAP_SLACK_BYTES: u64 = 1 << 20;
+/// What resident memory may grow by after the warm-up. In about one run in three (2026-12-04,
+/// at d7f2ff0 as after it) 8.6 to 9 MiB more stayed resident after a session of 64 instances
+/// through the 10 s wait, and once in about twenty runs (2026-12-05) 9.7 MiB after the churn,
+/// while the live heap stayed within 45 KiB of its baseline: glibc keeps freed thread stacks and
+/// arenas for reuse. So resident memory is held to this looser bound, and leaks to
+/// [`HEAP_SLACK_BYTES`].
+const RESIDENT_SLACK_BYTES: u64 = 12 << 20;
 
 /// Four classes, one per audio-thread slot, so that neighbours on a thread differ.
 fn class_of(index: usize) -> (&'static str, &'static str) {
@@ -124,13 +127,15 @@ fn sixty_four_instances_then_churn_keep_labels_one_service_and_flat_memory() {
         "service outlived its instances"
     );
     let baseline = resident_bytes();
+    let baseline_heap = live_heap_bytes();
 
     session_of(64);
     assert!(
         wait_until(|| thread_count(SERVICE_THREAD) == 0),
         "service outlived 64 instances"
     );
-    let after_64 = settled_resident(baseline, AFTER_SESSION_SLACK_BYTES);
+    let after_64 = settled_resident(baseline, RESIDENT_SLACK_BYTES);
+    let after_64_heap = live_heap_bytes();
 
     // Churn: eight instances keep processing their phrase on two audio threads while
     // instances are created, run, saved and destroyed beside them, and the steady ones are
@@ -183,24 +188,34 @@ fn sixty_four_instances_then_churn_keep_labels_one_service_and_flat_memory() {
         wait_until(|| thread_count(SERVICE_THREAD) == 0),
         "service outlived the churn"
     );
-    let after_churn = settled_resident(baseline, MEMORY_SLACK_BYTES);
+    let after_churn = settled_resident(baseline, RESIDENT_SLACK_BYTES);
+    let after_churn_heap = live_heap_bytes();
 
     let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
     println!(
-        "resident: baseline after 64 instances {:.1} MiB, after 64 more {:.1} MiB, after {churned} created and \
-         destroyed {:.1} MiB",
+        "resident (live heap): baseline after 64 instances {:.1} MiB ({:.2}), after 64 more {:.1} \
+         MiB ({:.2}), after {churned} created and destroyed {:.1} MiB ({:.2})",
         mib(baseline),
+        mib(baseline_heap),
         mib(after_64),
-        mib(after_churn)
+        mib(after_64_heap),
+        mib(after_churn),
+        mib(after_churn_heap)
     );
-    for (what, bytes, slack) in [
-        ("64 instances", after_64, AFTER_SESSION_SLACK_BYTES),
-        ("the churn", after_churn, MEMORY_SLACK_BYTES),
+    for (what, resident, heap) in [
+        ("64 instances", after_64, after_64_heap),
+        ("the churn", after_churn, after_churn_heap),
     ] {
         assert!(
-            bytes <= baseline + slack,
+            heap <= baseline_heap + HEAP_SLACK_BYTES,
+            "after {what}: {:.2} MiB live heap against a {:.2} MiB baseline",
+            mib(heap),
+            mib(baseline_heap)
+        );
+        assert!(
+            resident <= baseline + RESIDENT_SLACK_BYTES,
             "after {what}: {:.1} MiB resident against a {:.1} MiB baseline",
-            mib(bytes),
+            mib(resident),
             mib(baseline)
         );
     }
