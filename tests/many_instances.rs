@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::fixtures::{PHRASES, phrase};
 use common::plugin_state::{save, settled_labels, track_state};
-use common::process_stats::{live_heap_bytes, resident_bytes, thread_count};
+use common::process_stats::{all_thread_count, live_heap_bytes, resident_bytes, thread_count};
 use common::{Instance, Placement, Processor, load_entry, wait_until};
 
 const SERVICE_THREAD: &str = "track-labeler-service";
@@ -117,6 +117,16 @@ fn settled_resident(baseline: u64, slack: u64) -> u64 {
     resident_bytes()
 }
 
+/// Memory outside the heap, such as a thread's stack, is held only to the loose
+/// [`RESIDENT_SLACK_BYTES`]: so no thread may stay behind either.
+fn assert_no_thread_left(baseline: usize, what: &str) {
+    assert!(
+        wait_until(|| all_thread_count() <= baseline),
+        "after {what}: {} threads against {baseline}",
+        all_thread_count()
+    );
+}
+
 #[test]
 fn sixty_four_instances_then_churn_keep_labels_one_service_and_flat_memory() {
     // Warm-up: the first instance parses the built-in reference set, kept for the process, and
@@ -128,6 +138,7 @@ fn sixty_four_instances_then_churn_keep_labels_one_service_and_flat_memory() {
     );
     let baseline = resident_bytes();
     let baseline_heap = live_heap_bytes();
+    let baseline_threads = all_thread_count();
 
     session_of(64);
     assert!(
@@ -136,6 +147,7 @@ fn sixty_four_instances_then_churn_keep_labels_one_service_and_flat_memory() {
     );
     let after_64 = settled_resident(baseline, RESIDENT_SLACK_BYTES);
     let after_64_heap = live_heap_bytes();
+    assert_no_thread_left(baseline_threads, "64 instances");
 
     // Churn: eight instances keep processing their phrase on two audio threads while
     // instances are created, run, saved and destroyed beside them, and the steady ones are
@@ -190,6 +202,7 @@ fn sixty_four_instances_then_churn_keep_labels_one_service_and_flat_memory() {
     );
     let after_churn = settled_resident(baseline, RESIDENT_SLACK_BYTES);
     let after_churn_heap = live_heap_bytes();
+    assert_no_thread_left(baseline_threads, "the churn");
 
     let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
     println!(

@@ -42,6 +42,13 @@ pub fn thread_count(name: &str) -> usize {
     threads_named(name).len()
 }
 
+/// Every thread of this process.
+pub fn all_thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .count()
+}
+
 /// CPU seconds (user + system) the named threads of this process have used so far.
 pub fn thread_cpu_seconds(name: &str) -> f64 {
     threads_named(name)
